@@ -1,0 +1,1 @@
+"""TFLite detectors: objects, faces, falls."""

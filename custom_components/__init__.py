@@ -1,0 +1,1 @@
+"""Custom integrations shipped by this repository (kept as a package for the tests' imports)."""

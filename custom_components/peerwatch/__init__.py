@@ -1,0 +1,1 @@
+"""Peerwatch: private AI camera detections from the Peerwatch edge in Home Assistant."""
