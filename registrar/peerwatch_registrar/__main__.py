@@ -1,0 +1,63 @@
+"""`python -m peerwatch_registrar`: run one registrar node until SIGTERM or SIGINT."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+import uuid
+
+from aiohttp import web
+
+from . import logs
+from .app import create_app
+from .config import Settings, parse_args
+from .hub import Hub
+from .redis_store import RedisStore
+from .store import MemoryStore, Store
+
+_LOGGER = logging.getLogger("peerwatch_registrar")
+
+
+def make_store(settings: Settings, node: str) -> Store:
+    """The in-memory store, or the Redis one when a URL is given."""
+    if settings.redis_url is None:
+        return MemoryStore(node)
+    return RedisStore(node, settings.redis_url, settings.redis_ttl)
+
+
+async def run(settings: Settings) -> None:
+    """Serve until told to stop, then close every socket with 1001."""
+    node = uuid.uuid4().hex[:12]
+    hub = Hub(settings, make_store(settings, node))
+    runner = web.AppRunner(create_app(settings, hub), access_log=None, shutdown_timeout=5)
+    await runner.setup()
+    site = web.TCPSite(runner, settings.host, settings.port, backlog=4096)
+    await site.start()
+    _LOGGER.info(
+        "listening",
+        extra={
+            "host": settings.host,
+            "port": settings.port,
+            "path": settings.path,
+            "node": node,
+            "store": "redis" if settings.redis_url else "memory",
+        },
+    )
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    await stop.wait()
+    _LOGGER.info("shutting down", extra={"sockets": hub.sockets})
+    await runner.cleanup()
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point."""
+    logs.setup()
+    asyncio.run(run(parse_args(argv)))
+
+
+if __name__ == "__main__":
+    main()
