@@ -1,0 +1,117 @@
+// Request/response RPC over the authenticated DataChannel: many requests in flight, each answered
+// by a JSON "response" header and then binary frames (see frames.js).
+
+import { Reassembler } from "./frames.js";
+
+const MAX_ID = 0xffffffff;
+export const REQUEST_TIMEOUT_MS = 30000;
+
+export class RpcError extends Error {}
+
+export class RpcClient {
+  /** @param {(text: string) => void} sendText sends one text frame on the channel */
+  constructor(sendText) {
+    this.sendText = sendText;
+    this.nextId = 1;
+    this.calls = new Map();
+    this.frames = new Reassembler();
+    this.closed = null;
+  }
+
+  _allocateId() {
+    for (;;) {
+      const id = this.nextId;
+      this.nextId = id >= MAX_ID ? 1 : id + 1;
+      if (!this.calls.has(id)) return id;
+    }
+  }
+
+  /** Send a request; resolves to a fetch-style Response. */
+  request(method, path, body = null, { signal, timeout = REQUEST_TIMEOUT_MS } = {}) {
+    if (this.closed) return Promise.reject(this.closed);
+    if (!path.startsWith("/api/v1/")) return Promise.reject(new RpcError(`not an API path: ${path}`));
+    const id = this._allocateId();
+    return new Promise((resolve, reject) => {
+      const finish = (fn, value) => {
+        clearTimeout(call.timer);
+        signal?.removeEventListener("abort", call.onAbort);
+        this.calls.delete(id);
+        this.frames.drop(id);
+        fn(value);
+      };
+      const call = {
+        head: null,
+        resolve: (v) => finish(resolve, v),
+        reject: (e) => finish(reject, e),
+        onAbort: () => {
+          this._send({ type: "cancel", id });
+          call.reject(new DOMException("request aborted", "AbortError"));
+        },
+        timer: setTimeout(() => call.reject(new RpcError(`${method} ${path} timed out`)), timeout),
+      };
+      this.calls.set(id, call);
+      if (signal?.aborted) return call.onAbort();
+      signal?.addEventListener("abort", call.onAbort, { once: true });
+      this._send({ type: "request", id, method, path, body });
+    });
+  }
+
+  _send(message) {
+    try {
+      this.sendText(JSON.stringify(message));
+    } catch (err) {
+      this.close(new RpcError(`channel send failed: ${err.message}`));
+    }
+  }
+
+  /** Handle a "response" message; returns false when it is for no call of ours. */
+  handleResponse(msg) {
+    const call = this.calls.get(msg.id);
+    if (!call || call.head) return false;
+    const size = msg.size ?? 0;
+    if (!Number.isSafeInteger(size) || size < 0 || !Number.isInteger(msg.status)) {
+      call.reject(new RpcError(`malformed response ${msg.id}`));
+      return true;
+    }
+    call.head = msg;
+    if (size === 0) this._complete(call, new Uint8Array(0));
+    else this.frames.expect(msg.id, size);
+    return true;
+  }
+
+  /** Handle one binary frame. */
+  handleBinary(buffer) {
+    let done;
+    try {
+      done = this.frames.add(buffer);
+    } catch (err) {
+      const id = buffer.byteLength >= 4 ? new DataView(buffer).getUint32(0) : -1;
+      this.calls.get(id)?.reject(new RpcError(err.message));
+      return;
+    }
+    if (done) {
+      const call = this.calls.get(done.id);
+      if (call) this._complete(call, done.body);
+    }
+  }
+
+  _complete(call, body) {
+    const { status, headers } = call.head;
+    const noBody = status === 204 || status === 304 || body.length === 0;
+    try {
+      call.resolve(new Response(noBody ? null : body, { status, headers: headers ?? {} }));
+    } catch (err) {
+      call.reject(new RpcError(`bad response: ${err.message}`));
+    }
+  }
+
+  /** Fail every call in flight; later requests fail at once. */
+  close(reason = new RpcError("connection closed")) {
+    this.closed = reason;
+    for (const call of [...this.calls.values()]) call.reject(reason);
+  }
+
+  get inFlight() {
+    return this.calls.size;
+  }
+}

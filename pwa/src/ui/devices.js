@@ -1,0 +1,58 @@
+// Paired devices: list and revoke.
+
+import { formatAgo, formatTime, h, icon } from "./dom.js";
+
+export function renderDevices(ctx, scope) {
+  const { transport } = ctx;
+  const list = h("ul.device-list", { "aria-label": "Paired devices" });
+  const status = h("p.muted", { role: "status" }, "Loading…");
+
+  async function revoke(device) {
+    const self = device.id === ctx.deviceId;
+    const question = self
+      ? "Revoke this phone? It will lose access until you pair it again."
+      : `Revoke “${device.name || device.id}”? It will lose access at once.`;
+    if (!confirm(question)) return;
+    try {
+      await transport.json("DELETE", `/api/v1/devices/${encodeURIComponent(device.id)}`);
+      if (self) return ctx.forget();
+      load();
+    } catch (err) {
+      ctx.toast(`Could not revoke: ${err.message}`);
+    }
+  }
+
+  async function load() {
+    try {
+      const data = await transport.json("GET", "/api/v1/devices", null, { signal: scope.signal });
+      if (!scope.alive) return;
+      const devices = (Array.isArray(data) ? data : data?.devices ?? []).filter((d) => !d.revoked);
+      status.hidden = devices.length > 0;
+      status.textContent = "No paired devices.";
+      list.replaceChildren(
+        ...devices.map((d) => {
+          const seen = d.last_seen_at ?? d.last_seen;
+          const paired = d.paired_at ?? d.created_at;
+          return h(
+            "li.card.device",
+            { dataset: { device: d.id } },
+            icon("devices"),
+            h(
+              "div.device-text",
+              {},
+              h("strong", {}, d.name || d.id, d.id === ctx.deviceId ? h("span.badge.ok", {}, "This device") : null),
+              h("small.muted", {}, [paired ? `Paired ${formatTime(paired)}` : null, seen ? `seen ${formatAgo(seen)}` : null].filter(Boolean).join(" · ")),
+            ),
+            h("button.danger.small", { type: "button", onclick: () => revoke(d), "aria-label": `Revoke ${d.name || d.id}` }, "Revoke"),
+          );
+        }),
+      );
+    } catch (err) {
+      if (scope.alive) status.textContent = `Could not load devices: ${err.message}`;
+    }
+  }
+
+  scope.listen(transport, "ready", load);
+  load();
+  return h("section", { "aria-label": "Paired devices" }, h("p.muted.small", {}, "Phones and browsers that can reach your edge. Revoke one you lost or no longer use."), status, list);
+}

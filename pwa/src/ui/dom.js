@@ -1,0 +1,133 @@
+// Small DOM helpers and a per-screen scope that frees what a screen made (blob URLs, timers,
+// observers, listeners, requests) when the screen is left.
+
+/** h("div.card", {onclick}, child…) → element. Strings become text nodes; null/false are skipped. */
+export function h(spec, attrs = {}, ...children) {
+  const [tag, ...classes] = spec.split(".");
+  const el = document.createElement(tag || "div");
+  if (classes.length) el.className = classes.join(" ");
+  for (const [key, value] of Object.entries(attrs ?? {})) {
+    if (value === undefined || value === null || value === false) continue;
+    if (key.startsWith("on")) el.addEventListener(key.slice(2), value);
+    else if (key === "dataset") Object.assign(el.dataset, value);
+    else if (key in el && typeof value !== "string") el[key] = value;
+    else el.setAttribute(key, value === true ? "" : value);
+  }
+  append(el, children);
+  return el;
+}
+
+function append(el, children) {
+  for (const child of children.flat(Infinity)) {
+    if (child === null || child === undefined || child === false) continue;
+    el.append(child instanceof Node ? child : document.createTextNode(String(child)));
+  }
+}
+
+/** Owns the resources of one screen. */
+export class Scope {
+  constructor() {
+    this.urls = new Set();
+    this.cleanups = [];
+    this.abort = new AbortController();
+  }
+
+  get signal() {
+    return this.abort.signal;
+  }
+
+  get alive() {
+    return !this.abort.signal.aborted;
+  }
+
+  /** A blob URL that is revoked when the scope ends (or earlier with revoke()). */
+  objectUrl(blob) {
+    const url = URL.createObjectURL(blob);
+    this.urls.add(url);
+    return url;
+  }
+
+  revoke(url) {
+    if (this.urls.delete(url)) URL.revokeObjectURL(url);
+  }
+
+  /** Run `fn` when the scope ends. */
+  defer(fn) {
+    this.cleanups.push(fn);
+  }
+
+  listen(target, type, fn) {
+    target.addEventListener(type, fn);
+    this.defer(() => target.removeEventListener(type, fn));
+  }
+
+  interval(fn, ms) {
+    const id = setInterval(fn, ms);
+    this.defer(() => clearInterval(id));
+  }
+
+  end() {
+    this.abort.abort();
+    for (const fn of this.cleanups.splice(0).reverse()) fn();
+    for (const url of this.urls) URL.revokeObjectURL(url);
+    this.urls.clear();
+  }
+}
+
+const timeFmt = new Intl.DateTimeFormat(undefined, { hour: "2-digit", minute: "2-digit", second: "2-digit" });
+const dateFmt = new Intl.DateTimeFormat(undefined, { weekday: "short", day: "numeric", month: "short" });
+
+/** "14:03:12" today, "Tue 3 Nov, 14:03:12" otherwise. */
+export function formatTime(iso) {
+  if (!iso) return "";
+  const d = new Date(iso);
+  if (Number.isNaN(d.getTime())) return "";
+  const today = new Date().toDateString() === d.toDateString();
+  return today ? timeFmt.format(d) : `${dateFmt.format(d)}, ${timeFmt.format(d)}`;
+}
+
+/** "12 s ago", "5 min ago", "3 h ago", else the date. */
+export function formatAgo(iso) {
+  if (!iso) return "never";
+  const s = Math.round((Date.now() - new Date(iso).getTime()) / 1000);
+  if (Number.isNaN(s)) return "";
+  if (s < 5) return "just now";
+  if (s < 60) return `${s} s ago`;
+  if (s < 3600) return `${Math.round(s / 60)} min ago`;
+  if (s < 86400) return `${Math.round(s / 3600)} h ago`;
+  return formatTime(iso);
+}
+
+/** "1 min 12 s" between two ISO times (or until now). */
+export function formatDuration(startIso, endIso) {
+  const s = Math.max(0, Math.round(((endIso ? new Date(endIso) : new Date()) - new Date(startIso)) / 1000));
+  if (s < 60) return `${s} s`;
+  return `${Math.floor(s / 60)} min ${s % 60} s`;
+}
+
+export function capitalize(text) {
+  return text ? text[0].toUpperCase() + text.slice(1) : "";
+}
+
+/** An inline SVG icon from the set below. */
+export function icon(name) {
+  const span = document.createElement("span");
+  span.className = "icon";
+  span.setAttribute("aria-hidden", "true");
+  span.innerHTML = `<svg viewBox="0 0 24 24" width="22" height="22" fill="none" stroke="currentColor" stroke-width="2" stroke-linecap="round" stroke-linejoin="round">${ICONS[name]}</svg>`;
+  return span;
+}
+
+const ICONS = {
+  camera: '<path d="M15 10l4.5-2.5v9L15 14"/><rect x="3" y="6.5" width="12" height="11" rx="2"/>',
+  timeline: '<circle cx="12" cy="12" r="9"/><path d="M12 7v5l3 2"/>',
+  devices: '<rect x="7" y="2.5" width="10" height="19" rx="2"/><path d="M11 18h2"/>',
+  settings:
+    '<circle cx="12" cy="12" r="3"/><path d="M19.4 15a1.7 1.7 0 0 0 .3 1.8l.1.1a2 2 0 1 1-2.8 2.8l-.1-.1a1.7 1.7 0 0 0-1.8-.3 1.7 1.7 0 0 0-1 1.5V21a2 2 0 1 1-4 0v-.1a1.7 1.7 0 0 0-1.1-1.5 1.7 1.7 0 0 0-1.8.3l-.1.1a2 2 0 1 1-2.8-2.8l.1-.1a1.7 1.7 0 0 0 .3-1.8 1.7 1.7 0 0 0-1.5-1H3a2 2 0 1 1 0-4h.1a1.7 1.7 0 0 0 1.5-1.1 1.7 1.7 0 0 0-.3-1.8l-.1-.1a2 2 0 1 1 2.8-2.8l.1.1a1.7 1.7 0 0 0 1.8.3H9a1.7 1.7 0 0 0 1-1.5V3a2 2 0 1 1 4 0v.1a1.7 1.7 0 0 0 1 1.5 1.7 1.7 0 0 0 1.8-.3l.1-.1a2 2 0 1 1 2.8 2.8l-.1.1a1.7 1.7 0 0 0-.3 1.8V9a1.7 1.7 0 0 0 1.5 1H21a2 2 0 1 1 0 4h-.1a1.7 1.7 0 0 0-1.5 1z"/>',
+  back: '<path d="M15 18l-6-6 6-6"/>',
+  live: '<circle cx="12" cy="12" r="2"/><path d="M16.2 7.8a6 6 0 0 1 0 8.4M7.8 16.2a6 6 0 0 1 0-8.4M19 5a10 10 0 0 1 0 14M5 19A10 10 0 0 1 5 5"/>',
+  trash: '<path d="M4 7h16M10 11v6M14 11v6M6 7l1 13h10l1-13M9 7V4h6v3"/>',
+  person: '<circle cx="12" cy="7" r="4"/><path d="M5 21v-2a7 7 0 0 1 14 0v2"/>',
+  lock: '<rect x="4" y="11" width="16" height="10" rx="2"/><path d="M8 11V7a4 4 0 0 1 8 0v4"/>',
+  edge: '<rect x="3" y="4" width="18" height="12" rx="2"/><path d="M8 20h8M12 16v4"/>',
+};

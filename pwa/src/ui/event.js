@@ -1,0 +1,64 @@
+// Event detail: the snapshot (boxes already drawn by the edge) and what was seen.
+
+import { capitalize, formatDuration, formatTime, h, icon } from "./dom.js";
+
+export function renderEvent(ctx, scope, { id }) {
+  const { transport } = ctx;
+  const img = h("img.event-snapshot", { alt: "Snapshot of the event", width: 1280, height: 720 });
+  const facts = h("dl.facts");
+  const title = h("h2");
+  const status = h("p.muted", { role: "status" }, "Loading…");
+  const actions = h("div.actions");
+  const path = `/api/v1/events/${encodeURIComponent(id)}`;
+
+  function fact(term, value) {
+    return [h("dt", {}, term), h("dd", {}, value)];
+  }
+
+  async function remove() {
+    if (!confirm("Delete this event and its snapshot?")) return;
+    try {
+      await transport.json("DELETE", path);
+      ctx.navigate("#/timeline");
+    } catch (err) {
+      ctx.toast(`Could not delete: ${err.message}`);
+    }
+  }
+
+  async function load() {
+    try {
+      const event = await transport.json("GET", path, null, { signal: scope.signal });
+      if (!scope.alive) return;
+      status.hidden = true;
+      title.textContent = `${capitalize(event.label)} on ${ctx.cameraName(event.camera)}`;
+      facts.replaceChildren(
+        ...fact("When", formatTime(event.started_at)),
+        ...fact("Duration", event.ended_at ? formatDuration(event.started_at, event.ended_at) : "Still going"),
+        ...fact("Confidence", `${Math.round(event.score * 100)}%`),
+        ...fact("Detector", capitalize(event.kind)),
+        ...(event.zones?.length ? fact("Zones", event.zones.join(", ")) : []),
+      );
+      actions.replaceChildren(
+        h("a.button", { href: `#/live/${encodeURIComponent(event.camera)}` }, icon("live"), "Live view"),
+        h("button.danger", { type: "button", onclick: remove }, icon("trash"), "Delete"),
+      );
+      if (event.has_snapshot) {
+        const blob = await transport.blob(`${path}/snapshot.jpg`, { signal: scope.signal });
+        if (scope.alive) img.src = scope.objectUrl(blob);
+      } else {
+        img.classList.add("missing");
+      }
+    } catch (err) {
+      if (scope.alive) {
+        status.hidden = false;
+        status.textContent = err.status === 404 ? "This event no longer exists." : `Could not load the event: ${err.message}`;
+      }
+    }
+  }
+
+  scope.listen(transport, "push", (e) => {
+    if (e.detail?.event?.id === id && e.detail.type === "event.end") load();
+  });
+  load();
+  return h("section.event", { "aria-labelledby": "event-title" }, h("div.snapshot-frame", {}, img), Object.assign(title, { id: "event-title" }), status, facts, actions);
+}

@@ -1,0 +1,138 @@
+// Timeline: newest events first with thumbnails; endless scroll with the `before` cursor;
+// new events pushed by the edge appear at the top.
+
+import { capitalize, formatDuration, formatTime, h, icon } from "./dom.js";
+
+const PAGE_SIZE = 20;
+
+export function renderTimeline(ctx, scope) {
+  const { transport } = ctx;
+  const list = h("ol.timeline", { "aria-label": "Events, newest first" });
+  const status = h("p.muted.center", { role: "status" });
+  const sentinel = h("div.sentinel", { "aria-hidden": "true" });
+  const entries = new Map();
+  let next = null;
+  let loading = false;
+  let started = false;
+  let done = false;
+
+  const thumbObserver = new IntersectionObserver(
+    (records) => {
+      for (const r of records) {
+        if (!r.isIntersecting) continue;
+        thumbObserver.unobserve(r.target);
+        loadThumb(entries.get(r.target.dataset.id));
+      }
+    },
+    { rootMargin: "400px" },
+  );
+  scope.defer(() => thumbObserver.disconnect());
+
+  async function loadThumb(entry) {
+    if (!entry?.event.has_snapshot) return;
+    try {
+      const blob = await transport.blob(`/api/v1/events/${encodeURIComponent(entry.event.id)}/thumbnail.jpg`, {
+        signal: scope.signal,
+      });
+      if (!scope.alive) return;
+      const old = entry.url;
+      entry.url = scope.objectUrl(blob);
+      entry.img.src = entry.url;
+      entry.img.classList.remove("missing");
+      if (old) scope.revoke(old);
+    } catch {
+      entry.img.classList.add("missing");
+    }
+  }
+
+  function describe(event) {
+    const cam = ctx.cameraName(event.camera);
+    const zones = event.zones?.length ? ` · ${event.zones.join(", ")}` : "";
+    return `${cam}${zones}`;
+  }
+
+  function fill(entry) {
+    const e = entry.event;
+    entry.title.textContent = `${capitalize(e.label)} · ${Math.round(e.score * 100)}%`;
+    entry.where.textContent = describe(e);
+    entry.when.textContent = formatTime(e.started_at);
+    entry.when.dateTime = e.started_at;
+    entry.badge.textContent = e.ended_at ? formatDuration(e.started_at, e.ended_at) : "Now";
+    entry.badge.className = e.ended_at ? "badge" : "badge live";
+  }
+
+  function item(event) {
+    const img = h("img.thumb", { alt: "", width: 160, height: 120, loading: "lazy" });
+    const title = h("strong");
+    const where = h("small.muted");
+    const when = h("time.small");
+    const badge = h("span.badge");
+    const el = h(
+      "li.event-card",
+      { dataset: { id: event.id } },
+      h("a", { href: `#/event/${encodeURIComponent(event.id)}` }, h("div.thumb-box", {}, img, h("span.thumb-kind", { "aria-hidden": "true" }, icon("person"))), h("div.event-text", {}, title, where, when), badge),
+    );
+    el.dataset.id = event.id;
+    const entry = { event, el, img, title, where, when, badge, url: null };
+    entries.set(event.id, entry);
+    fill(entry);
+    thumbObserver.observe(el);
+    return el;
+  }
+
+  async function loadMore() {
+    if (loading || done || !scope.alive) return;
+    loading = true;
+    status.textContent = "Loading…";
+    const q = new URLSearchParams({ limit: String(PAGE_SIZE) });
+    if (next) q.set("before", next);
+    try {
+      const page = await transport.json("GET", `/api/v1/events?${q}`, null, { signal: scope.signal });
+      if (!scope.alive) return;
+      started = true;
+      for (const event of page.events ?? []) if (!entries.has(event.id)) list.append(item(event));
+      next = page.next ?? null;
+      done = !next;
+      status.textContent = entries.size ? (done ? "That's everything." : "") : "Nothing happened yet. Events appear here as soon as a camera sees something.";
+    } catch (err) {
+      if (scope.alive) status.textContent = `Could not load events: ${err.message}`;
+    } finally {
+      loading = false;
+    }
+    if (!done && scope.alive && isVisible(sentinel)) loadMore();
+  }
+
+  function isVisible(el) {
+    const r = el.getBoundingClientRect();
+    return r.top < innerHeight + 400;
+  }
+
+  const pager = new IntersectionObserver((records) => {
+    if (records.some((r) => r.isIntersecting)) loadMore();
+  }, { rootMargin: "600px" });
+  pager.observe(sentinel);
+  scope.defer(() => pager.disconnect());
+
+  scope.listen(transport, "push", (e) => {
+    const msg = e.detail;
+    if (!msg?.event || !started) return;
+    const entry = entries.get(msg.event.id);
+    if (entry) {
+      const hadSnapshot = entry.event.has_snapshot;
+      entry.event = msg.event;
+      fill(entry);
+      if (msg.type === "event.end" || (!hadSnapshot && msg.event.has_snapshot)) loadThumb(entry);
+    } else if (msg.type === "event.start" || msg.type === "event.update") {
+      list.prepend(item(msg.event));
+      status.textContent = "";
+    }
+  });
+  scope.listen(transport, "ready", () => {
+    if (!started) loadMore();
+  });
+  scope.interval(() => {
+    for (const entry of entries.values()) if (!entry.event.ended_at) fill(entry);
+  }, 1000);
+  loadMore();
+  return h("section", { "aria-label": "Timeline" }, list, status, sentinel);
+}
