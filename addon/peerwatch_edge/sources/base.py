@@ -1,0 +1,44 @@
+"""The frame source interface and its sampling clock."""
+
+from __future__ import annotations
+
+import threading
+from abc import ABC, abstractmethod
+from collections.abc import Iterator
+
+import numpy as np
+
+
+class SourceError(Exception):
+    """The stream could not be opened or broke; the camera reconnects with back-off."""
+
+
+class FrameSource(ABC):
+    """A camera's frames as RGB arrays (H, W, 3) uint8, sampled to `fps`."""
+
+    def __init__(self, url: str, fps: float) -> None:
+        self.url = url
+        self.fps = fps
+        self.decode_errors = 0
+        self.finished = False
+        """True once a source that does not loop reached its end."""
+
+    @abstractmethod
+    def frames(self, stop: threading.Event) -> Iterator[np.ndarray]:
+        """Connect and yield sampled frames until `stop` is set or the stream ends."""
+
+
+class Sampler:
+    """Keep one frame per 1/fps seconds of stream time."""
+
+    def __init__(self, fps: float) -> None:
+        self.period = 1.0 / fps
+        self._next: float | None = None
+
+    def due(self, when: float) -> bool:
+        """True when the frame at stream time `when` should be kept."""
+        if self._next is None or when >= self._next or when < self._next - 2 * self.period:
+            base = when if self._next is None or when - self._next > self.period else self._next
+            self._next = base + self.period
+            return True
+        return False

@@ -1,0 +1,323 @@
+"""Event store: SQLite (WAL) rows plus JPEG snapshot and thumbnail files, with retention.
+
+Crash safety: snapshot files are written first (temporary file, fsync, rename), and only then is
+the row marked `has_snapshot`; so after a kill -9 a row never claims files that do not exist.
+A full disk is logged as a clear error; the database stays intact and the service goes on.
+All SQLite and file work runs on one worker thread; the public API is async.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import errno
+import json
+import logging
+import os
+import sqlite3
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any, Final
+
+from .model import Event, Kind
+
+_LOGGER = logging.getLogger(__name__)
+
+SCHEMA: Final = """
+CREATE TABLE IF NOT EXISTS events (
+    id TEXT PRIMARY KEY,
+    camera TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    label TEXT NOT NULL,
+    score REAL NOT NULL,
+    started_at REAL NOT NULL,
+    updated_at REAL NOT NULL,
+    ended_at REAL,
+    box TEXT,
+    zones TEXT NOT NULL DEFAULT '[]',
+    has_snapshot INTEGER NOT NULL DEFAULT 0,
+    bytes INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX IF NOT EXISTS events_time ON events (started_at DESC, id DESC);
+CREATE INDEX IF NOT EXISTS events_camera ON events (camera, started_at DESC);
+"""
+COLUMNS: Final = (
+    "id, camera, kind, label, score, started_at, updated_at, ended_at, box, zones, has_snapshot"
+)
+
+
+class StoreError(Exception):
+    """The store could not write (e.g. the disk is full); what was stored is intact."""
+
+
+def _ts(when: datetime | None) -> float | None:
+    return None if when is None else when.timestamp()
+
+
+def _dt(value: float | None) -> datetime | None:
+    return None if value is None else datetime.fromtimestamp(value, UTC)
+
+
+def _event(row: tuple[Any, ...]) -> Event:
+    return Event(
+        id=row[0],
+        camera=row[1],
+        kind=Kind(row[2]),
+        label=row[3],
+        score=row[4],
+        started_at=_dt(row[5]),  # type: ignore[arg-type]
+        updated_at=_dt(row[6]),  # type: ignore[arg-type]
+        ended_at=_dt(row[7]),
+        box=tuple(json.loads(row[8])) if row[8] else None,  # type: ignore[arg-type]
+        zones=json.loads(row[9]),
+        has_snapshot=bool(row[10]),
+    )
+
+
+def write_atomic(path: Path, data: bytes) -> None:
+    """Write a file so that it is either complete or absent: tmp, fsync, rename, fsync dir."""
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    try:
+        with tmp.open("wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        tmp.replace(path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    directory = os.open(path.parent, os.O_RDONLY)
+    try:
+        os.fsync(directory)
+    finally:
+        os.close(directory)
+
+
+def _disk_message(err: OSError | sqlite3.Error) -> str:
+    if isinstance(err, OSError) and err.errno in (errno.ENOSPC, errno.EFBIG, errno.EDQUOT):
+        return f"disk full, event not stored: {err.strerror}"
+    if isinstance(err, sqlite3.Error) and "full" in str(err):
+        return f"disk full, event not stored: {err}"
+    return f"event store write failed: {err}"
+
+
+class EventStore:
+    """Events in `data_dir/events.db`, snapshots in `data_dir/snapshots/`."""
+
+    def __init__(self, data_dir: Path, retention_days: float = 14.0, max_gb: float = 5.0) -> None:
+        self.data_dir = data_dir
+        self.db_path = data_dir / "events.db"
+        self.snapshots_dir = data_dir / "snapshots"
+        self.retention_days = retention_days
+        self.max_bytes = int(max_gb * 1024**3)
+        self._executor = ThreadPoolExecutor(1, thread_name_prefix="event-store")
+        self._db: sqlite3.Connection | None = None
+        self.write_errors = 0
+
+    # --- lifecycle -------------------------------------------------------------------------
+
+    async def open(self) -> None:
+        """Create folders and the schema, and clean up after a crash."""
+        await self._call(self._open)
+
+    async def close(self) -> None:
+        """Close the database and the worker thread."""
+        await self._call(self._close)
+        self._executor.shutdown(wait=True)
+
+    def _open(self) -> None:
+        self.snapshots_dir.mkdir(parents=True, exist_ok=True)
+        db = sqlite3.connect(self.db_path, check_same_thread=False, isolation_level=None)
+        db.execute("PRAGMA journal_mode=WAL")
+        db.execute("PRAGMA synchronous=NORMAL")
+        db.executescript(SCHEMA)
+        self._db = db
+        for tmp in self.snapshots_dir.glob("*.tmp"):
+            tmp.unlink(missing_ok=True)
+        # A row may claim a snapshot whose files were deleted by hand: believe the disk.
+        missing = [
+            event_id
+            for (event_id,) in db.execute("SELECT id FROM events WHERE has_snapshot = 1")
+            if not self.snapshot_path(event_id).is_file()
+            or not self.thumbnail_path(event_id).is_file()
+        ]
+        for event_id in missing:
+            db.execute("UPDATE events SET has_snapshot = 0, bytes = 0 WHERE id = ?", (event_id,))
+
+    def _close(self) -> None:
+        if self._db is not None:
+            self._db.close()
+            self._db = None
+
+    def submit(self, func: Callable[[], object]) -> None:
+        """Run `func` on the store's thread, in order with its writes, without waiting."""
+        self._executor.submit(func)
+
+    async def _call[T](self, func: Callable[..., T], *args: Any) -> T:  # noqa: ANN401
+        return await asyncio.get_running_loop().run_in_executor(self._executor, func, *args)
+
+    @property
+    def db(self) -> sqlite3.Connection:
+        """The open connection (worker thread only)."""
+        if self._db is None:
+            msg = "event store is not open"
+            raise StoreError(msg)
+        return self._db
+
+    # --- paths -----------------------------------------------------------------------------
+
+    def snapshot_path(self, event_id: str) -> Path:
+        """The best frame of an event, with boxes and labels drawn."""
+        return self.snapshots_dir / f"{_safe(event_id)}.jpg"
+
+    def thumbnail_path(self, event_id: str) -> Path:
+        """A small version of the snapshot."""
+        return self.snapshots_dir / f"{_safe(event_id)}.thumb.jpg"
+
+    # --- writes ----------------------------------------------------------------------------
+
+    async def save(self, event: Event, snapshot: tuple[bytes, bytes] | None = None) -> bool:
+        """Insert or update an event; with (snapshot JPEG, thumbnail JPEG) write files first.
+
+        Returns False (and logs why) when it could not be stored, e.g. on a full disk.
+        """
+        try:
+            await self._call(self._save, event, snapshot)
+        except (OSError, sqlite3.Error, StoreError) as err:
+            self.write_errors += 1
+            _LOGGER.error("camera %s: %s", event.camera, _disk_message(err))
+            return False
+        return True
+
+    def _save(self, event: Event, snapshot: tuple[bytes, bytes] | None) -> None:
+        size = None
+        if snapshot is not None:
+            write_atomic(self.snapshot_path(event.id), snapshot[0])
+            write_atomic(self.thumbnail_path(event.id), snapshot[1])
+            size = len(snapshot[0]) + len(snapshot[1])
+            event.has_snapshot = True
+        self.db.execute(
+            f"INSERT INTO events ({COLUMNS}, bytes) VALUES (?,?,?,?,?,?,?,?,?,?,?,?) "  # noqa: S608
+            "ON CONFLICT(id) DO UPDATE SET score=excluded.score, updated_at=excluded.updated_at, "
+            "ended_at=excluded.ended_at, box=excluded.box, zones=excluded.zones, "
+            "has_snapshot=MAX(has_snapshot, excluded.has_snapshot), "
+            "bytes=CASE WHEN excluded.has_snapshot THEN excluded.bytes ELSE bytes END",
+            (
+                event.id,
+                event.camera,
+                str(event.kind),
+                event.label,
+                event.score,
+                _ts(event.started_at),
+                _ts(event.updated_at),
+                _ts(event.ended_at),
+                json.dumps(list(event.box)) if event.box else None,
+                json.dumps(event.zones),
+                int(event.has_snapshot),
+                size or 0,
+            ),
+        )
+
+    async def delete_event(self, event_id: str) -> bool:
+        """Remove an event's row and files; False if there was no such event."""
+        if not _valid(event_id):
+            return False
+        return await self._call(self._delete, [event_id]) > 0
+
+    def _delete(self, event_ids: list[str]) -> int:
+        deleted = 0
+        for event_id in event_ids:
+            # Row first: a crash in between leaves orphan files (harmless), never a dangling row.
+            deleted += self.db.execute("DELETE FROM events WHERE id = ?", (event_id,)).rowcount
+            self.snapshot_path(event_id).unlink(missing_ok=True)
+            self.thumbnail_path(event_id).unlink(missing_ok=True)
+        return deleted
+
+    async def enforce_retention(self, now: datetime | None = None) -> int:
+        """Delete events older than the retention days, then the oldest over the size cap."""
+        return await self._call(self._retention, now or datetime.now(UTC))
+
+    def _retention(self, now: datetime) -> int:
+        cutoff = (now - timedelta(days=self.retention_days)).timestamp()
+        old = [
+            r[0] for r in self.db.execute("SELECT id FROM events WHERE started_at < ?", (cutoff,))
+        ]
+        removed = self._delete(old)
+        total = self.db.execute("SELECT COALESCE(SUM(bytes), 0) FROM events").fetchone()[0]
+        total += self.db_path.stat().st_size if self.db_path.exists() else 0
+        if total > self.max_bytes:
+            victims = []
+            for event_id, size in self.db.execute(
+                "SELECT id, bytes FROM events ORDER BY started_at ASC, id ASC"
+            ):
+                if total <= self.max_bytes:
+                    break
+                victims.append(event_id)
+                total -= size
+            removed += self._delete(victims)
+        if removed:
+            _LOGGER.info("retention removed %d events", removed)
+        return removed
+
+    # --- queries ---------------------------------------------------------------------------
+
+    async def list_events(
+        self,
+        *,
+        camera: str | None = None,
+        label: str | None = None,
+        kind: str | None = None,
+        before: datetime | None = None,
+        before_id: str | None = None,
+        limit: int = 50,
+    ) -> list[Event]:
+        """Events newest first. Page with `before` = the last event's `started_at` and, to be
+        stable on equal times, `before_id` = its id."""
+        clauses: list[str] = []
+        params: list[Any] = []
+        for column, value in (("camera", camera), ("label", label), ("kind", kind)):
+            if value is not None:
+                clauses.append(f"{column} = ?")
+                params.append(str(value))
+        if before is not None:
+            if before_id is None:
+                clauses.append("started_at < ?")
+                params.append(before.timestamp())
+            else:
+                clauses.append("(started_at < ? OR (started_at = ? AND id < ?))")
+                params += [before.timestamp(), before.timestamp(), before_id]
+        where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
+        sql = (
+            f"SELECT {COLUMNS} FROM events {where} "  # noqa: S608
+            "ORDER BY started_at DESC, id DESC LIMIT ?"
+        )
+        params.append(max(0, min(int(limit), 1000)))
+        rows = await self._call(lambda: self.db.execute(sql, params).fetchall())
+        return [_event(row) for row in rows]
+
+    async def get_event(self, event_id: str) -> Event | None:
+        """One event by id, or None."""
+        sql = f"SELECT {COLUMNS} FROM events WHERE id = ?"  # noqa: S608
+        row = await self._call(lambda: self.db.execute(sql, (event_id,)).fetchone())
+        return None if row is None else _event(row)
+
+    async def count(self) -> int:
+        """How many events are stored."""
+        return int(
+            await self._call(lambda: self.db.execute("SELECT COUNT(*) FROM events").fetchone()[0])
+        )
+
+
+def _valid(event_id: str) -> bool:
+    return (
+        bool(event_id) and len(event_id) <= 64 and all(c.isalnum() or c in "-_" for c in event_id)
+    )
+
+
+def _safe(event_id: str) -> str:
+    """Refuse ids that could escape the snapshots folder (ValueError)."""
+    if not _valid(event_id):
+        msg = f"invalid event id: {event_id!r}"
+        raise ValueError(msg)
+    return event_id
