@@ -18,7 +18,7 @@ const VERSION = globalThis.PEERWATCH_VERSION ?? "dev";
 const PROBE_TIMEOUT_MS = 2500;
 
 const ROUTES = [
-  { re: /^#\/pair$/, title: "Pair", render: renderPair, tab: null, pairing: true },
+  { re: /^#\/pair$/, title: "Peerwatch", render: renderPair, tab: null, pairing: true },
   { re: /^#\/(cameras)?$/, title: "Cameras", render: renderCameras, tab: "cameras" },
   { re: /^#\/timeline$/, title: "Timeline", render: renderTimeline, tab: "timeline" },
   { re: /^#\/event\/(?<id>[^/]+)$/, title: "Event", render: renderEvent, tab: "timeline", back: "#/timeline" },
