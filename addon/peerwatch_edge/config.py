@@ -304,8 +304,8 @@ def parse_config(raw: Any, base_dir: Path | None = None) -> EdgeConfig:  # noqa:
     models = data.get("models_dir") or os.environ.get(MODELS_ENV) or "./models"
     registrar = data.get("registrar")
     return EdgeConfig(
-        data_dir=base / Path(data["data_dir"]).expanduser(),
-        models_dir=base / Path(models).expanduser(),
+        data_dir=(base / Path(data["data_dir"]).expanduser()).resolve(),
+        models_dir=(base / Path(models).expanduser()).resolve(),
         cameras=tuple(cameras),
         api=ApiConfig(**data["api"]),
         registrar=RegistrarConfig(**registrar) if registrar else None,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -11,7 +12,7 @@ import numpy as np
 
 from .detectors import Detection
 from .detectors.base import iou
-from .model import Event
+from .model import Box, Event
 
 type Change = tuple[Literal["start", "update", "end"], "Track"]
 
@@ -22,6 +23,15 @@ UPDATE_EVERY = 1.0
 def new_event_id(when: datetime) -> str:
     """A unique id that sorts by creation time."""
     return f"{int(when.timestamp() * 1000):012x}{secrets.token_hex(5)}"
+
+
+def closeness(old: Box, new: Box) -> tuple[float, float]:
+    """(IoU, 1 - centre distance / old box diagonal): small fast boxes such as faces at a few
+    frames per second often do not overlap their last position but are still close to it."""
+    diagonal = math.hypot(old[2] - old[0], old[3] - old[1]) or 1e-6
+    dx = (old[0] + old[2] - new[0] - new[2]) / 2
+    dy = (old[1] + old[3] - new[1] - new[3]) / 2
+    return iou(old, new), 1.0 - math.hypot(dx, dy) / diagonal
 
 
 @dataclass(slots=True, frozen=True)
@@ -50,7 +60,8 @@ class Track:
 
 
 class Tracker:
-    """Match each frame's detections to live tracks by IoU, per kind and label."""
+    """Match each frame's detections to live tracks of the same kind and label: by IoU, or failing
+    that by a centre within one box diagonal of the track's last box."""
 
     def __init__(self, camera: str, end_after: float = 5.0, min_iou: float = 0.2) -> None:
         self.camera = camera
@@ -76,12 +87,12 @@ class Tracker:
         seen = Seen(frame, [d for d, _ in detections], now, wall)
         for detection, zones in sorted(detections, key=lambda dz: -dz[0].score):
             candidates = [
-                (iou(t.event.box or detection.box, detection.box), t)
+                (closeness(t.event.box or detection.box, detection.box), t)
                 for t in unmatched
                 if t.event.kind == detection.kind and t.event.label == detection.label
             ]
-            overlap, track = max(candidates, key=lambda c: c[0], default=(0.0, None))
-            if track is None or overlap < self.min_iou:
+            near, track = max(candidates, key=lambda c: c[0], default=((0.0, 0.0), None))
+            if track is None or (near[0] < self.min_iou and near[1] < 0.0):
                 track = self._start(detection, zones, seen)
                 changes.append(("start", track))
                 continue

@@ -3,7 +3,11 @@
 Like Ambianic's fall detector this compares the torso axis (hip midpoint to shoulder midpoint)
 between frames a few seconds apart; unlike it, a pose only counts when its shoulder and hip
 keypoints pass a confidence gate, the person box's aspect must agree with the posture (tall when
-upright, wide when lying), and the lying person must be where the upright one stood.
+upright, not tall when lying), and the change must look like a fall in the box too: the lying
+person is where the upright one stood, the top of the body dropped by a good part of its standing
+height, and the body now takes less height than standing. A person leaning into a close camera
+(a doorbell) or cut off by the frame edge thus does not count; nor does anyone never seen
+standing in full view (legs included).
 """
 
 from __future__ import annotations
@@ -22,9 +26,15 @@ from .base import Detection, Model, resize, square_crop
 MODEL_FILE: Final = "movenet_single_pose_lightning_ptq.tflite"
 SHOULDERS: Final = (5, 6)
 HIPS: Final = (11, 12)
+LEGS: Final = (13, 14, 15, 16)
+FRAME_EDGE: Final = 0.97
 KEYPOINT_GATE: Final = 0.3
 UPRIGHT_MAX_ANGLE: Final = 35.0
 LYING_MIN_ANGLE: Final = 55.0
+MIN_TOP_DROP: Final = 0.4
+"""The top of the body drops by at least this fraction of the standing height."""
+MAX_LYING_HEIGHT: Final = 0.8
+"""A lying body takes at most this fraction of the standing height."""
 
 
 @dataclass(slots=True, frozen=True)
@@ -37,20 +47,20 @@ class Pose:
     """Torso angle from vertical in degrees (0 upright, 90 lying), None if keypoints are weak."""
     aspect: float
     """Box height / width in pixels."""
+    legs: bool = False
+    """A knee or ankle passes the gate: the whole body is in view, not cut off by the frame."""
 
     @property
     def upright(self) -> bool:
-        """Standing or sitting up: a steep torso in a tall box."""
-        if self.angle is None:
-            return self.aspect >= 2.0
-        return self.angle <= UPRIGHT_MAX_ANGLE and self.aspect >= 1.1
+        """Standing up in full view: a confident, steep torso and legs in a tall box that the
+        bottom of the frame does not cut."""
+        steep = self.angle is not None and self.angle <= UPRIGHT_MAX_ANGLE
+        return steep and self.legs and self.aspect >= 1.1 and self.box[3] < FRAME_EDGE
 
     @property
     def lying(self) -> bool:
-        """Lying down: a flat torso in a box not much taller than wide."""
-        if self.angle is None:
-            return self.aspect <= 0.67
-        return self.angle >= LYING_MIN_ANGLE and self.aspect <= 1.25
+        """Lying down: a confident, flat torso in a box not much taller than wide."""
+        return self.angle is not None and self.angle >= LYING_MIN_ANGLE and self.aspect <= 1.25
 
 
 def torso_angle(keypoints: np.ndarray, width: float, height: float) -> float | None:
@@ -76,6 +86,14 @@ def torso_angle(keypoints: np.ndarray, width: float, height: float) -> float | N
     if math.hypot(dx, dy) < 1.0:
         return None
     return math.degrees(math.atan2(abs(dx), -dy))
+
+
+def _fell(before: Pose, after: Pose, frame_w: float, frame_h: float) -> bool:
+    """Tell whether going from upright `before` to lying `after` looks like a fall in the boxes."""
+    standing = before.box[3] - before.box[1]
+    dropped = after.box[1] - before.box[1] >= MIN_TOP_DROP * standing
+    lower = after.box[3] - after.box[1] <= MAX_LYING_HEIGHT * standing
+    return dropped and lower and _near(before, after, frame_w, frame_h)
 
 
 def _near(before: Pose, after: Pose, frame_w: float, frame_h: float) -> bool:
@@ -107,8 +125,10 @@ class PoseEstimator:
         crop, _ = square_crop(image, (x0 + x1) / 2, (y0 + y1) / 2, side)
         tensor = resize(crop, self.model.width, self.model.height).astype(self.model.input_dtype)
         (keypoints,) = self.model.run(tensor[None])
-        angle = torso_angle(keypoints[0, 0], side, side)
-        return Pose(when, person, angle, (y1 - y0) / max(1.0, x1 - x0))
+        points = keypoints[0, 0]
+        angle = torso_angle(points, side, side)
+        legs = bool((points[list(LEGS), 2] >= KEYPOINT_GATE).any())
+        return Pose(when, person, angle, (y1 - y0) / max(1.0, x1 - x0), legs)
 
 
 class FallJudge:
@@ -133,7 +153,7 @@ class FallJudge:
                 continue
             was_down = any(_near(f, pose, frame_w, frame_h) for f in self._fallen)
             was_up = any(
-                h.upright and h.time < pose.time and _near(h, pose, frame_w, frame_h)
+                h.upright and h.time < pose.time and _fell(h, pose, frame_w, frame_h)
                 for h in self._history
             )
             if was_down or was_up:
