@@ -3,7 +3,52 @@
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 from typing import Final
 
 DOMAIN: Final = "peerwatch"
 LOGGER = logging.getLogger(__package__)
+
+CONF_LABELS: Final = "labels"
+DEFAULT_LABELS: Final = ["person"]
+LABEL_CHOICES: Final = [
+    "person",
+    "car",
+    "bicycle",
+    "motorcycle",
+    "bus",
+    "truck",
+    "dog",
+    "cat",
+    "bird",
+]
+
+POLL_INTERVAL: Final = timedelta(seconds=10)
+"""How often the coordinator polls while the WebSocket push is down."""
+PUSH_POLL_INTERVAL: Final = timedelta(seconds=60)
+"""How often it re-syncs (stats, paired devices) while the push is up."""
+REPAIR_AFTER: Final = timedelta(minutes=5)
+"""How long the edge may be away before a repair issue is raised."""
+SNAPSHOT_URL_LIFETIME: Final = timedelta(days=1)
+"""How long a signed snapshot URL (in bus events, notifications, media) stays valid."""
+EVENTS_PAGE_SIZE: Final = 50
+
+EVENT_DETECTION: Final = "peerwatch_detection"
+ISSUE_UNREACHABLE: Final = "edge_unreachable"
+
+# Event entity types besides the configured object labels.
+KIND_FACE: Final = "face"
+KIND_FALL: Final = "fall"
+KIND_OBJECT: Final = "object"
+BASE_EVENT_TYPES: Final = ["person", KIND_FACE, KIND_FALL]
+
+# Device trigger types, and the detection each one matches.
+TRIGGER_PERSON: Final = "person_detected"
+TRIGGER_FACE: Final = "face_detected"
+TRIGGER_FALL: Final = "fall_detected"
+TRIGGER_TYPES: Final = [TRIGGER_PERSON, TRIGGER_FACE, TRIGGER_FALL]
+
+SERVICE_REVOKE_DEVICE: Final = "revoke_device"
+SERVICE_START_PAIRING: Final = "start_pairing"
+ATTR_CONFIG_ENTRY_ID: Final = "config_entry_id"
+ATTR_DEVICE_ID: Final = "device_id"

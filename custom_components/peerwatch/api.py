@@ -1,0 +1,425 @@
+"""Async client for the Peerwatch edge's local API (DESIGN.md, "Edge local API").
+
+Independent of Home Assistant: it takes an injected `aiohttp.ClientSession` and returns typed
+dataclasses, so the integration never does raw HTTP itself.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+import aiohttp
+
+_LOGGER = logging.getLogger(__name__)
+
+DEFAULT_PORT = 8778
+API_PREFIX = "/api/v1"
+REQUEST_TIMEOUT = aiohttp.ClientTimeout(total=15)
+WS_HEARTBEAT = 30.0
+BACKOFF_START = 1.0
+BACKOFF_MAX = 60.0
+
+
+class PeerwatchError(Exception):
+    """The edge answered with an error, or something else went wrong talking to it."""
+
+
+class PeerwatchConnectionError(PeerwatchError):
+    """The edge cannot be reached (or did not answer in time)."""
+
+
+class PeerwatchAuthError(PeerwatchError):
+    """The edge refused the token (HTTP 401)."""
+
+
+class PeerwatchNotFoundError(PeerwatchError):
+    """The camera, event or device asked for does not exist on the edge."""
+
+
+def _time(value: object) -> datetime | None:
+    """Parse an ISO-8601 time from the API (a trailing Z is UTC)."""
+    if not value:
+        return None
+    return datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+
+
+@dataclass(frozen=True, kw_only=True)
+class Camera:
+    """A camera's status as the edge reports it."""
+
+    id: str
+    name: str
+    online: bool
+    detection_enabled: bool
+    last_frame_at: datetime | None
+    fps: float
+    error: str | None
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Camera:
+        """Build from the API's camera status object."""
+        return cls(
+            id=str(data["id"]),
+            name=str(data.get("name") or data["id"]),
+            online=bool(data.get("online", False)),
+            detection_enabled=bool(data.get("detection_enabled", True)),
+            last_frame_at=_time(data.get("last_frame_at")),
+            fps=float(data.get("fps") or 0.0),
+            error=data.get("error"),
+        )
+
+
+@dataclass(frozen=True, kw_only=True)
+class CameraStats:
+    """Per-camera pipeline figures from `/info` `stats`."""
+
+    fps: float | None = None
+    inference_ms: float | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class EdgeInfo:
+    """What `GET /info` says about the edge."""
+
+    id: str
+    name: str
+    version: str
+    peer_id: str | None
+    registrar_connected: bool
+    registrar: dict[str, Any]
+    cameras: dict[str, Camera]
+    stats: dict[str, CameraStats] = field(default_factory=dict)
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> EdgeInfo:
+        """Build from the `/info` response."""
+        registrar = dict(data.get("registrar") or {})
+        cameras = [Camera.from_dict(c) for c in data.get("cameras") or []]
+        raw_stats = (data.get("stats") or {}).get("cameras") or {}
+        if isinstance(raw_stats, list):
+            raw_stats = {s["id"]: s for s in raw_stats}
+        stats = {
+            str(cam): CameraStats(fps=s.get("fps"), inference_ms=s.get("inference_ms"))
+            for cam, s in raw_stats.items()
+        }
+        return cls(
+            id=str(data["id"]),
+            name=str(data.get("name") or "Peerwatch"),
+            version=str(data.get("version") or ""),
+            peer_id=data.get("peer_id"),
+            registrar_connected=bool(registrar.get("connected", False)),
+            registrar=registrar,
+            cameras={c.id: c for c in cameras},
+            stats=stats,
+        )
+
+    @property
+    def inference_ms(self) -> float | None:
+        """The mean inference time over the cameras that report one."""
+        values = [s.inference_ms for s in self.stats.values() if s.inference_ms is not None]
+        return round(sum(values) / len(values), 1) if values else None
+
+
+@dataclass(frozen=True, kw_only=True)
+class Event:
+    """One tracked detection (DESIGN.md, Event shape)."""
+
+    id: str
+    camera: str
+    kind: str
+    label: str
+    score: float
+    started_at: datetime | None
+    updated_at: datetime | None
+    ended_at: datetime | None
+    zones: list[str]
+    has_snapshot: bool
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Event:
+        """Build from an API event object."""
+        return cls(
+            id=str(data["id"]),
+            camera=str(data["camera"]),
+            kind=str(data.get("kind") or "object"),
+            label=str(data.get("label") or ""),
+            score=float(data.get("score") or 0.0),
+            started_at=_time(data.get("started_at")),
+            updated_at=_time(data.get("updated_at")),
+            ended_at=_time(data.get("ended_at")),
+            zones=list(data.get("zones") or []),
+            has_snapshot=bool(data.get("has_snapshot", False)),
+        )
+
+    @property
+    def is_open(self) -> bool:
+        """Tell whether the object is still in view."""
+        return self.ended_at is None
+
+
+@dataclass(frozen=True, kw_only=True)
+class EventPage:
+    """One page of the timeline, newest first; `next` is the cursor for older events."""
+
+    events: list[Event]
+    next: str | None
+
+
+@dataclass(frozen=True, kw_only=True)
+class PairedDevice:
+    """A phone or laptop paired for remote access."""
+
+    id: str
+    name: str
+    created_at: datetime | None
+    last_seen: datetime | None
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> PairedDevice:
+        """Build from a `/devices` item."""
+        return cls(
+            id=str(data["id"]),
+            name=str(data.get("name") or data["id"]),
+            created_at=_time(data.get("created_at")),
+            last_seen=_time(data.get("last_seen")),
+        )
+
+
+@dataclass(frozen=True, kw_only=True)
+class PairingCode:
+    """A short code to type into the PWA, valid until `expires_at`."""
+
+    code: str
+    expires_at: datetime | None
+
+
+@dataclass(frozen=True, kw_only=True)
+class PushMessage:
+    """One WebSocket push: an event change or a camera status."""
+
+    type: str
+    event: Event | None = None
+    camera: Camera | None = None
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> PushMessage:
+        """Build from a WebSocket JSON message."""
+        kind = str(data.get("type", ""))
+        if kind.startswith("event."):
+            return cls(type=kind, event=Event.from_dict(data["event"]))
+        if kind == "camera.status":
+            return cls(type=kind, camera=Camera.from_dict(data["camera"]))
+        return cls(type=kind)
+
+
+class PeerwatchClient:
+    """Talks to one edge over HTTP and its WebSocket push."""
+
+    def __init__(self, session: aiohttp.ClientSession, host: str, port: int, token: str) -> None:
+        """Keep the session (owned by the caller) and the edge's address and token."""
+        self._session = session
+        self.host = host
+        self.port = port
+        self._token = token
+
+    @property
+    def base_url(self) -> str:
+        """The API root, e.g. `http://host:8778/api/v1`."""
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"http://{host}:{self.port}{API_PREFIX}"
+
+    @property
+    def _headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self._token}"}
+
+    async def _request(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Mapping[str, str] | None = None,
+        json: Mapping[str, object] | None = None,
+    ) -> aiohttp.ClientResponse:
+        """Send a request and return the (read) response, mapping failures to our errors."""
+        try:
+            resp = await self._session.request(
+                method,
+                self.base_url + path,
+                headers=self._headers,
+                params=params,
+                json=json,
+                timeout=REQUEST_TIMEOUT,
+            )
+            await resp.read()
+        except (TimeoutError, aiohttp.ClientError) as err:
+            msg = f"cannot reach the edge at {self.host}:{self.port}: {err}"
+            raise PeerwatchConnectionError(msg) from err
+        _raise_for_status(resp, await resp.text(errors="replace"))
+        return resp
+
+    async def _json(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Mapping[str, str] | None = None,
+        json: Mapping[str, object] | None = None,
+    ) -> dict[str, Any]:
+        resp = await self._request(method, path, params=params, json=json)
+        try:
+            data = await resp.json()
+        except (aiohttp.ContentTypeError, ValueError) as err:
+            msg = f"{method} {path}: the edge did not answer JSON"
+            raise PeerwatchError(msg) from err
+        if not isinstance(data, dict):
+            msg = f"{method} {path}: the edge did not answer a JSON object"
+            raise PeerwatchError(msg)
+        return data
+
+    async def _bytes(self, path: str) -> bytes:
+        resp = await self._request("GET", path)
+        return await resp.read()
+
+    async def info(self) -> EdgeInfo:
+        """Return the edge's identity, registrar status and cameras."""
+        return EdgeInfo.from_dict(await self._json("GET", "/info"))
+
+    async def set_detection(self, camera: str, enabled: bool) -> Camera:
+        """Turn detection on a camera on or off; return its new status."""
+        data = await self._json("PATCH", f"/cameras/{camera}", json={"detection_enabled": enabled})
+        return Camera.from_dict(data.get("camera", data))
+
+    async def camera_snapshot(self, camera: str) -> bytes:
+        """Return the camera's latest frame as JPEG."""
+        return await self._bytes(f"/cameras/{camera}/snapshot.jpg")
+
+    async def event_image(self, event_id: str, *, thumbnail: bool = False) -> bytes:
+        """Return an event's best snapshot (or its thumbnail) as JPEG."""
+        name = "thumbnail.jpg" if thumbnail else "snapshot.jpg"
+        return await self._bytes(f"/events/{event_id}/{name}")
+
+    async def events(
+        self,
+        *,
+        camera: str | None = None,
+        label: str | None = None,
+        kind: str | None = None,
+        before: str | None = None,
+        limit: int = 50,
+    ) -> EventPage:
+        """Return one page of events, newest first."""
+        given = {"camera": camera, "label": label, "kind": kind, "before": before}
+        params = {k: v for k, v in given.items() if v is not None} | {"limit": str(limit)}
+        data = await self._json("GET", "/events", params=params)
+        return EventPage(
+            events=[Event.from_dict(e) for e in data.get("events") or []],
+            next=data.get("next"),
+        )
+
+    async def webrtc_offer(self, camera: str, sdp: str) -> str:
+        """Send a WebRTC SDP offer for a camera's live view; return the answer SDP."""
+        data = await self._json(
+            "POST", f"/cameras/{camera}/webrtc", json={"sdp": sdp, "type": "offer"}
+        )
+        return str(data["sdp"])
+
+    async def mjpeg_stream(self, camera: str) -> aiohttp.ClientResponse:
+        """Open the camera's MJPEG stream; the caller reads and releases the response."""
+        try:
+            resp = await self._session.get(
+                f"{self.base_url}/cameras/{camera}/stream.mjpeg",
+                headers=self._headers,
+                timeout=aiohttp.ClientTimeout(total=None, sock_connect=10),
+            )
+        except (TimeoutError, aiohttp.ClientError) as err:
+            msg = f"cannot reach the edge at {self.host}:{self.port}: {err}"
+            raise PeerwatchConnectionError(msg) from err
+        if resp.status >= 400:
+            body = await resp.text(errors="replace")
+            resp.release()
+            _raise_for_status(resp, body)
+        return resp
+
+    async def devices(self) -> list[PairedDevice]:
+        """Return the paired remote devices."""
+        data = await self._json("GET", "/devices")
+        return [PairedDevice.from_dict(d) for d in data.get("devices") or []]
+
+    async def revoke_device(self, device_id: str) -> None:
+        """Revoke a paired device: it can no longer connect."""
+        await self._request("DELETE", f"/devices/{device_id}")
+
+    async def start_pairing(self) -> PairingCode:
+        """Start pairing a phone; return the code the owner types into the PWA."""
+        data = await self._json("POST", "/pairing")
+        return PairingCode(code=str(data["code"]), expires_at=_time(data.get("expires_at")))
+
+    async def listen(
+        self,
+        on_message: Callable[[PushMessage], None],
+        on_connected: Callable[[bool], Awaitable[None]],
+    ) -> None:
+        """Follow the WebSocket push forever, reconnecting with exponential back-off.
+
+        `on_connected(True)` runs after each (re)connect, `on_connected(False)` after each drop.
+        Returns only by cancellation; raises PeerwatchAuthError when the token is refused.
+        """
+        delay = BACKOFF_START
+        while True:
+            try:
+                async with self._session.ws_connect(
+                    f"{self.base_url}/ws", headers=self._headers, heartbeat=WS_HEARTBEAT
+                ) as ws:
+                    delay = BACKOFF_START
+                    await on_connected(True)
+                    async for msg in ws:
+                        if msg.type is not aiohttp.WSMsgType.TEXT:
+                            break
+                        self._dispatch(msg.data, on_message)
+            except aiohttp.WSServerHandshakeError as err:
+                if err.status == 401:
+                    raise PeerwatchAuthError(str(err)) from err
+                _LOGGER.debug("WebSocket refused by the edge: %s", err)
+            except (TimeoutError, aiohttp.ClientError) as err:
+                _LOGGER.debug("WebSocket to the edge failed: %s", err)
+            await on_connected(False)
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, BACKOFF_MAX)
+
+    @staticmethod
+    def _dispatch(text: str, on_message: Callable[[PushMessage], None]) -> None:
+        """Parse one push and hand it on; a malformed message is logged and dropped."""
+        try:
+            message = PushMessage.from_dict(_loads(text))
+        except (ValueError, KeyError, TypeError) as err:
+            _LOGGER.warning("Ignoring a malformed push from the edge (%s): %.200s", err, text)
+            return
+        on_message(message)
+
+
+def _loads(text: str) -> dict[str, Any]:
+    """Decode a JSON object."""
+    data = json.loads(text)
+    if not isinstance(data, dict):
+        msg = "not a JSON object"
+        raise TypeError(msg)
+    return data
+
+
+def _raise_for_status(resp: aiohttp.ClientResponse, body: str) -> None:
+    """Map an HTTP error status to our exceptions."""
+    if resp.status < 400:
+        return
+    message = body[:200]
+    if resp.status == 401:
+        raise PeerwatchAuthError(message or "the edge refused the token")
+    if resp.status == 404:
+        raise PeerwatchNotFoundError(message or f"{resp.url.path} not found")
+    msg = f"{resp.method} {resp.url.path} → HTTP {resp.status}: {message}"
+    raise PeerwatchError(msg)

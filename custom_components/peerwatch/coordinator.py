@@ -1,0 +1,285 @@
+"""The coordinator: WebSocket push from the edge, with polling as the fallback and re-sync."""
+
+from __future__ import annotations
+
+import asyncio
+from collections import OrderedDict
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from typing import Any
+
+from homeassistant.components.http.auth import async_sign_path
+from homeassistant.config_entries import ConfigEntry
+from homeassistant.core import HomeAssistant, callback
+from homeassistant.exceptions import ConfigEntryAuthFailed
+from homeassistant.helpers import device_registry as dr
+from homeassistant.helpers import issue_registry as ir
+from homeassistant.helpers.dispatcher import async_dispatcher_send
+from homeassistant.helpers.update_coordinator import DataUpdateCoordinator, UpdateFailed
+from homeassistant.util import dt as dt_util
+
+from .api import (
+    Camera,
+    EdgeInfo,
+    Event,
+    PairedDevice,
+    PeerwatchAuthError,
+    PeerwatchClient,
+    PeerwatchError,
+    PushMessage,
+)
+from .const import (
+    DOMAIN,
+    EVENT_DETECTION,
+    EVENTS_PAGE_SIZE,
+    ISSUE_UNREACHABLE,
+    KIND_FACE,
+    KIND_FALL,
+    LOGGER,
+    POLL_INTERVAL,
+    PUSH_POLL_INTERVAL,
+    REPAIR_AFTER,
+    SNAPSHOT_URL_LIFETIME,
+    TRIGGER_FACE,
+    TRIGGER_FALL,
+)
+
+type PeerwatchConfigEntry = ConfigEntry[PeerwatchCoordinator]
+
+SEEN_EVENTS_KEPT = 1000
+
+
+@dataclass(kw_only=True)
+class PeerwatchData:
+    """What the entities read: the edge, its cameras, open events and latest snapshots."""
+
+    info: EdgeInfo
+    devices: list[PairedDevice]
+    open_events: dict[str, Event] = field(default_factory=dict)
+    last_snapshot: dict[str, Event] = field(default_factory=dict)
+
+    def open_for(self, camera: str) -> list[Event]:
+        """Return the events still open on a camera."""
+        return [e for e in self.open_events.values() if e.camera == camera]
+
+
+def event_type(event: Event) -> str:
+    """Name the event entity's event type for a detection: the kind, or the object label."""
+    return event.kind if event.kind in (KIND_FACE, KIND_FALL) else event.label
+
+
+def trigger_type(event: Event) -> str:
+    """Name the device trigger type a detection fires (e.g. `person_detected`)."""
+    if event.kind == KIND_FALL:
+        return TRIGGER_FALL
+    if event.kind == KIND_FACE:
+        return TRIGGER_FACE
+    return f"{event.label}_detected"
+
+
+def snapshot_path(entry_id: str, event_id: str, image: str = "snapshot.jpg") -> str:
+    """Return the path of HA's authenticated view that proxies an event's image."""
+    return f"/api/{DOMAIN}/{entry_id}/events/{event_id}/{image}"
+
+
+def camera_identifier(edge_id: str, camera: str) -> str:
+    """Return the device registry identifier of a camera on an edge."""
+    return f"{edge_id}_{camera}"
+
+
+class PeerwatchCoordinator(DataUpdateCoordinator[PeerwatchData]):
+    """Keeps one edge's state: polls `/info`, `/devices`, `/events`, and follows `/ws`."""
+
+    config_entry: PeerwatchConfigEntry
+
+    def __init__(
+        self, hass: HomeAssistant, entry: PeerwatchConfigEntry, client: PeerwatchClient
+    ) -> None:
+        """Set up polling at the short interval until the push connects."""
+        super().__init__(
+            hass,
+            LOGGER,
+            config_entry=entry,
+            name=f"{DOMAIN} {client.host}",
+            update_interval=POLL_INTERVAL,
+        )
+        self.client = client
+        self.push_connected = False
+        self._seen: OrderedDict[str, None] = OrderedDict()
+        self._away_since: datetime | None = None
+        self._listener: asyncio.Task[None] | None = None
+
+    @property
+    def edge_id(self) -> str:
+        """The edge's stable id (the config entry's unique id)."""
+        return self.data.info.id
+
+    async def _async_update_data(self) -> PeerwatchData:
+        """Fetch the whole state; map failures to translated errors, raise the repair issue."""
+        try:
+            info, devices, page = await asyncio.gather(
+                self.client.info(),
+                self.client.devices(),
+                self.client.events(limit=EVENTS_PAGE_SIZE),
+            )
+        except PeerwatchAuthError as err:
+            raise ConfigEntryAuthFailed(
+                translation_domain=DOMAIN, translation_key="invalid_auth"
+            ) from err
+        except PeerwatchError as err:
+            self._note_away()
+            raise UpdateFailed(
+                translation_domain=DOMAIN,
+                translation_key="cannot_connect",
+                translation_placeholders={"error": str(err)},
+            ) from err
+        self._note_back()
+        first = self.data is None
+        data = PeerwatchData(info=info, devices=devices)
+        for event in reversed(page.events):  # oldest first, so the newest snapshot wins
+            if event.has_snapshot:
+                data.last_snapshot[event.camera] = event
+            if event.is_open:
+                data.open_events[event.id] = event
+                if first:
+                    self._mark_seen(event.id)
+                else:
+                    self._started(event)
+        return data
+
+    @callback
+    def _note_away(self) -> None:
+        """Remember since when the edge is away; raise a repair issue once it has been long."""
+        now = dt_util.utcnow()
+        if self._away_since is None:
+            self._away_since = now
+        elif now - self._away_since >= REPAIR_AFTER:
+            ir.async_create_issue(
+                self.hass,
+                DOMAIN,
+                f"{ISSUE_UNREACHABLE}_{self.config_entry.entry_id}",
+                is_fixable=False,
+                severity=ir.IssueSeverity.ERROR,
+                translation_key=ISSUE_UNREACHABLE,
+                translation_placeholders={
+                    "name": self.config_entry.title,
+                    "host": f"{self.client.host}:{self.client.port}",
+                },
+            )
+
+    @callback
+    def _note_back(self) -> None:
+        """The edge answers: drop the repair issue."""
+        if self._away_since is not None:
+            self._away_since = None
+            ir.async_delete_issue(
+                self.hass, DOMAIN, f"{ISSUE_UNREACHABLE}_{self.config_entry.entry_id}"
+            )
+
+    def _mark_seen(self, event_id: str) -> bool:
+        """Record an event id; tell whether it is new."""
+        if event_id in self._seen:
+            return False
+        self._seen[event_id] = None
+        while len(self._seen) > SEEN_EVENTS_KEPT:
+            self._seen.popitem(last=False)
+        return True
+
+    @callback
+    def _started(self, event: Event) -> None:
+        """Fire `peerwatch_detection` and the entity signal once per event."""
+        if not self._mark_seen(event.id):
+            return
+        device = dr.async_get(self.hass).async_get_device(
+            identifiers={(DOMAIN, camera_identifier(self.edge_id, event.camera))}
+        )
+        path = snapshot_path(self.config_entry.entry_id, event.id)
+        self.hass.bus.async_fire(
+            EVENT_DETECTION,
+            {
+                "config_entry_id": self.config_entry.entry_id,
+                "device_id": device.id if device else None,
+                "type": trigger_type(event),
+                "camera": event.camera,
+                "label": event.label,
+                "kind": event.kind,
+                "score": event.score,
+                "zones": event.zones,
+                "event_id": event.id,
+                "snapshot_path": path,
+                "snapshot_url": async_sign_path(
+                    self.hass, path, SNAPSHOT_URL_LIFETIME, use_content_user=True
+                ),
+            },
+        )
+        async_dispatcher_send(self.hass, self.signal_event_start, event)
+
+    @property
+    def signal_event_start(self) -> str:
+        """The dispatcher signal the event entities listen to."""
+        return f"{DOMAIN}_{self.config_entry.entry_id}_event_start"
+
+    @callback
+    def _on_push(self, message: PushMessage) -> None:
+        """Apply one WebSocket push to the state."""
+        data = self.data
+        if message.camera is not None:
+            self._set_camera(message.camera)
+            return
+        event = message.event
+        if event is None:
+            return
+        if event.has_snapshot:
+            data.last_snapshot[event.camera] = event
+        if message.type == "event.end" or not event.is_open:
+            data.open_events.pop(event.id, None)
+        else:
+            data.open_events[event.id] = event
+            if message.type == "event.start":
+                self._started(event)
+        self.async_set_updated_data(data)
+
+    @callback
+    def _set_camera(self, camera: Camera) -> None:
+        """Store a camera's new status and tell the entities."""
+        cameras = {**self.data.info.cameras, camera.id: camera}
+        self.data.info = replace(self.data.info, cameras=cameras)
+        self.async_set_updated_data(self.data)
+
+    @callback
+    def camera_changed(self, camera: Camera) -> None:
+        """Take a camera status returned by a command (e.g. the detection switch)."""
+        self._set_camera(camera)
+
+    async def _on_connected(self, connected: bool) -> None:
+        """Switch between push and polling; re-sync at once either way."""
+        if connected == self.push_connected:
+            return
+        self.push_connected = connected
+        self.update_interval = PUSH_POLL_INTERVAL if connected else POLL_INTERVAL
+        LOGGER.debug("Push from the edge %s", "connected" if connected else "lost")
+        await self.async_request_refresh()
+
+    @callback
+    def start_push(self) -> None:
+        """Start following the edge's WebSocket in the background."""
+        self._listener = self.config_entry.async_create_background_task(
+            self.hass, self._listen(), f"{DOMAIN} push {self.client.host}"
+        )
+
+    async def _listen(self) -> None:
+        """Run the client's listener; on a refused token, start reauth."""
+        try:
+            await self.client.listen(self._on_push, self._on_connected)
+        except PeerwatchAuthError:
+            LOGGER.warning("The edge refused the token on its WebSocket")
+            self.config_entry.async_start_reauth(self.hass)
+
+    def diagnostics(self) -> dict[str, Any]:
+        """Return the runtime state for diagnostics."""
+        return {
+            "push_connected": self.push_connected,
+            "update_interval": str(self.update_interval),
+            "last_update_success": self.last_update_success,
+            "away_since": self._away_since.isoformat() if self._away_since else None,
+        }
