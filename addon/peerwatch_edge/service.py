@@ -7,6 +7,7 @@ import contextlib
 import logging
 import signal
 
+from .api import ApiOptions, ApiServer
 from .bus import EventBus, Subscription
 from .config import EdgeConfig
 from .edge import Edge
@@ -34,21 +35,24 @@ async def log_messages(subscription: Subscription) -> None:
             )
 
 
-async def run(config: EdgeConfig) -> None:
-    """Run the edge until SIGTERM or SIGINT."""
+async def run(config: EdgeConfig, api_options: ApiOptions | None = None) -> None:
+    """Run the edge and its local API until SIGTERM or SIGINT."""
     loop = asyncio.get_running_loop()
     stopping = asyncio.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stopping.set)
     bus = EventBus(loop)
     edge = Edge(config, bus)
+    api = ApiServer(edge, api_options or ApiOptions.from_env())
     async with bus.subscribe() as subscription:
         logger = asyncio.create_task(log_messages(subscription))
         try:
             await edge.start()
+            await api.start()
             await stopping.wait()
             _LOGGER.info("stopping")
         finally:
+            await api.stop()
             await edge.stop()
             logger.cancel()
             with contextlib.suppress(asyncio.CancelledError):
