@@ -1,0 +1,346 @@
+"""Benchmark: the Peerwatch registrar against the reference npm `peer` 1.0.2 server, side by side.
+
+Both servers run on loopback in this one run, with the same load generator (Node + `ws` from
+pwa/node_modules, a separate process, embedded below). Figures:
+  * sockets held: N registered idle WebSockets (1k, 5k, 10k), time to connect, RSS per socket;
+  * relay: 1000 clients in a ring, each received CANDIDATE (~350 B) triggers the next send
+    (1000 messages in flight); messages/s, p50/p99 latency, server CPU per message.
+Ratios are ours / reference. Usage: python bench/bench_registrar.py [--quick]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+NODE_MODULES = REPO / "pwa" / "node_modules"
+
+LOADGEN_JS = r"""
+const WebSocket = require("ws");
+const readline = require("readline");
+const [mode, url, ...rest] = process.argv.slice(2);
+const out = (o) => process.stdout.write(JSON.stringify(o) + "\n");
+const waiters = [];
+readline.createInterface({input: process.stdin}).on("line", () => {
+  const w = waiters.shift();
+  if (w) w();
+});
+const nextLine = () => new Promise((r) => waiters.push(r));
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+function open(i, onMsg) {
+  return new Promise((resolve, reject) => {
+    const ws = new WebSocket(`${url}?key=peerjs&id=c${i}&token=t${i}&version=1.5.5`,
+                             {perMessageDeflate: false});
+    ws.once("error", reject);
+    ws.once("message", (data) => {
+      if (JSON.parse(data).type !== "OPEN") { reject(new Error(String(data))); return; }
+      if (onMsg) ws.on("message", (d) => onMsg(i, d));
+      resolve(ws);
+    });
+  });
+}
+
+async function connectRange(from, to, socks, onMsg) {
+  for (let b = from; b < to; b += 100) {
+    const batch = [];
+    for (let i = b; i < Math.min(b + 100, to); i++) {
+      batch.push(open(i, onMsg).then((ws) => { socks[i] = ws; }));
+    }
+    await Promise.all(batch);
+  }
+}
+
+async function hold(levels) {
+  const socks = [];
+  let have = 0;
+  for (const n of levels) {
+    const t0 = performance.now();
+    try {
+      await connectRange(have, n, socks);
+    } catch (e) {
+      out({level: n, error: String(e)});
+      break;
+    }
+    have = n;
+    out({level: n, secs: (performance.now() - t0) / 1000});
+    await nextLine();
+  }
+  for (const ws of socks) if (ws) ws.terminate();
+  out({done: true});
+}
+
+async function relay(n, secs, size) {
+  const socks = [];
+  const pad = "x".repeat(size);
+  const lat = [];
+  let measuring = false, running = true, count = 0, errors = 0;
+  const send = (i) => socks[i].send(`{"type":"CANDIDATE","dst":"c${(i + 1) % n}",` +
+    `"payload":{"t":${performance.now()},"candidate":"${pad}"}}`);
+  const onMsg = (i, data) => {
+    const m = JSON.parse(data);
+    if (m.type !== "CANDIDATE") { errors++; return; }
+    if (measuring) { count++; lat.push(performance.now() - m.payload.t); }
+    if (running) send(i);
+  };
+  await connectRange(0, n, socks, onMsg);
+  out({ready: true});
+  await nextLine();
+  for (let i = 0; i < n; i++) send(i);
+  await sleep(1000);  // warm-up
+  measuring = true;
+  const t0 = performance.now();
+  await sleep(secs * 1000);
+  measuring = false;
+  const took = (performance.now() - t0) / 1000;
+  running = false;
+  lat.sort((a, b) => a - b);
+  const q = (p) => lat.length ? lat[Math.min(lat.length - 1, Math.floor(p * lat.length))] : NaN;
+  out({msgs: count, secs: took, rate: count / took, p50: q(0.5), p99: q(0.99), errors});
+  await nextLine();
+  for (const ws of socks) ws.terminate();
+}
+
+if (mode === "hold") hold(rest[0].split(",").map(Number));
+else relay(Number(rest[0]), Number(rest[1]), Number(rest[2]));
+"""
+
+
+def free_port() -> int:
+    """A free TCP port on 127.0.0.1."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def rss_kb(pid: int) -> int:
+    """Resident set size of a process in KiB."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1])
+    raise RuntimeError(f"no VmRSS for {pid}")
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+@dataclass
+class Result:
+    """What one server achieved."""
+
+    hold: dict[int, dict[str, float]] = field(default_factory=dict)
+    relay: dict[str, float] = field(default_factory=dict)
+
+
+class Server:
+    """One server under test, started fresh for each phase."""
+
+    def __init__(self, name: str, argv_for_port: list[str], log_dir: Path) -> None:
+        self.name = name
+        self.argv = argv_for_port
+        self.log = log_dir / f"{name}.log"
+        self.proc: subprocess.Popen[bytes] | None = None
+        self.port = 0
+
+    def __enter__(self) -> Server:
+        self.port = free_port()
+        argv = [a.replace("{port}", str(self.port)) for a in self.argv]
+        with self.log.open("ab") as log:
+            self.proc = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT, cwd=REPO)
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            try:
+                socket.create_connection(("127.0.0.1", self.port), timeout=0.5).close()
+                break
+            except OSError:
+                time.sleep(0.1)
+        else:
+            raise RuntimeError(f"{self.name} did not start; see {self.log}")
+        time.sleep(1.0)  # let it settle before the baseline sample
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        assert self.proc is not None
+        self.proc.terminate()
+        try:
+            self.proc.wait(10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+
+    @property
+    def pid(self) -> int:
+        assert self.proc is not None
+        return self.proc.pid
+
+    @property
+    def ws_url(self) -> str:
+        return f"ws://127.0.0.1:{self.port}/peerjs"
+
+
+class LoadGen:
+    """The Node load generator, driven line by line."""
+
+    def __init__(self, script: Path, *args: str) -> None:
+        env = {**os.environ, "NODE_PATH": str(NODE_MODULES)}
+        self.proc = subprocess.Popen(
+            ["node", str(script), *args],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            env=env,
+            text=True,
+        )
+
+    def read(self) -> dict[str, float]:
+        assert self.proc.stdout is not None
+        line = self.proc.stdout.readline()
+        if not line:
+            raise RuntimeError(f"load generator exited with {self.proc.wait()}")
+        return json.loads(line)
+
+    def go(self) -> None:
+        assert self.proc.stdin is not None
+        self.proc.stdin.write("\n")
+        self.proc.stdin.flush()
+
+    def close(self) -> None:
+        if self.proc.stdin is not None:
+            self.proc.stdin.close()
+        try:
+            self.proc.wait(20)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+
+
+def run_hold(server: Server, script: Path, levels: list[int]) -> dict[int, dict[str, float]]:
+    """Connect idle sockets up to each level; sample RSS after a short settle."""
+    out: dict[int, dict[str, float]] = {}
+    base = rss_kb(server.pid)
+    gen = LoadGen(script, "hold", server.ws_url, ",".join(map(str, levels)))
+    try:
+        for level in levels:
+            got = gen.read()
+            if "error" in got:
+                out[level] = {"error": 1.0}
+                print(f"  {server.name}: {level} sockets FAILED: {got['error']}", flush=True)
+                break
+            time.sleep(2)
+            rss = rss_kb(server.pid)
+            out[level] = {"secs": got["secs"], "kb_per_socket": (rss - base) / level, "rss": rss}
+            print(
+                f"  {server.name}: {level} sockets held, connected in {got['secs']:.2f}s,"
+                f" RSS {rss / 1024:.0f} MiB ({(rss - base) / level:.1f} KiB/socket)",
+                flush=True,
+            )
+            gen.go()
+    finally:
+        gen.close()
+    return out
+
+
+def run_relay(server: Server, script: Path, clients: int, secs: float) -> dict[str, float]:
+    """Ring relay with `clients` sockets for `secs` seconds."""
+    gen = LoadGen(script, "relay", server.ws_url, str(clients), str(secs), "290")
+    try:
+        gen.read()
+        cpu0 = cpu_seconds(server.pid)
+        gen.go()
+        got = gen.read()
+        cpu1 = cpu_seconds(server.pid)
+        gen.go()
+    finally:
+        gen.close()
+    # CPU covers warm-up and measurement (1 s + secs); spread over the messages of both.
+    got["cpu_us_per_msg"] = (cpu1 - cpu0) * 1e6 / max(1.0, got["rate"] * (secs + 1))
+    print(
+        f"  {server.name}: {got['rate']:.0f} msg/s, p50 {got['p50']:.1f} ms,"
+        f" p99 {got['p99']:.1f} ms, {got['cpu_us_per_msg']:.1f} µs CPU/msg,"
+        f" errors {got['errors']:.0f}",
+        flush=True,
+    )
+    return got
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true", help="1k/2k sockets, 3 s relay")
+    parser.add_argument("--clients", type=int, default=1000)
+    args = parser.parse_args()
+    levels = [1000, 2000] if args.quick else [1000, 5000, 10000]
+    secs = 3.0 if args.quick else 10.0
+
+    _soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    want = min(hard, 65536) if hard != resource.RLIM_INFINITY else 65536
+    resource.setrlimit(resource.RLIMIT_NOFILE, (want, hard))
+    if want < max(levels) + 100:
+        sys.exit(f"open-file limit {want} is too low for {max(levels)} sockets")
+
+    peerjs_bin = NODE_MODULES / ".bin" / "peerjs"
+    if not peerjs_bin.exists():
+        sys.exit("pwa/node_modules is missing: run `make setup`")
+    ours = [
+        sys.executable, "-m", "peerwatch_registrar", "--host", "127.0.0.1", "--port", "{port}",
+        "--alive-timeout", "3600", "--max-sockets", "100000", "--rate", "1000", "--burst", "1000",
+    ]  # fmt: skip
+    reference = [
+        str(peerjs_bin), "--host", "127.0.0.1", "--port", "{port}",
+        "--alive_timeout", "3600000", "--concurrent_limit", "100000",
+    ]  # fmt: skip
+    results: dict[str, Result] = {}
+    with tempfile.TemporaryDirectory(prefix="bench_registrar_") as tmp:
+        tmpdir = Path(tmp)
+        script = tmpdir / "loadgen.cjs"
+        script.write_text(LOADGEN_JS)
+        for name, argv in (("peerwatch", ours), ("reference", reference)):
+            print(f"== {name}", flush=True)
+            result = results[name] = Result()
+            with Server(name, argv, tmpdir) as server:
+                result.hold = run_hold(server, script, levels)
+            with Server(name, argv, tmpdir) as server:
+                result.relay = run_relay(server, script, args.clients, secs)
+    report(results, levels, args.clients)
+
+
+def report(results: dict[str, Result], levels: list[int], clients: int) -> None:
+    """Print the side-by-side table and ours/reference ratios."""
+    ours, ref = results["peerwatch"], results["reference"]
+
+    def ratio(a: float | None, b: float | None) -> str:
+        return f"{a / b:.2f}x" if a and b else "n/a"
+
+    print("\n== results (ratio = peerwatch / reference)")
+    print(f"{'figure':<34}{'peerwatch':>14}{'reference':>14}{'ratio':>9}")
+    for level in levels:
+        a, b = ours.hold.get(level, {}), ref.hold.get(level, {})
+        for key, label, unit in (("secs", "connect", "s"), ("kb_per_socket", "RSS/socket", "KiB")):
+            print(
+                f"{f'{level} sockets: {label} ({unit})':<34}"
+                f"{a.get(key, float('nan')):>14.2f}{b.get(key, float('nan')):>14.2f}"
+                f"{ratio(a.get(key), b.get(key)):>9}"
+            )
+    for key, label in (
+        ("rate", "relay msg/s"),
+        ("p50", "relay p50 latency (ms)"),
+        ("p99", "relay p99 latency (ms)"),
+        ("cpu_us_per_msg", "server CPU per msg (µs)"),
+    ):
+        a, b = ours.relay.get(key), ref.relay.get(key)
+        print(f"{f'{clients} clients: {label}':<34}{a:>14.1f}{b:>14.1f}{ratio(a, b):>9}")
+
+
+if __name__ == "__main__":
+    main()
