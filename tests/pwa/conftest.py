@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
 import pytest
-from playwright.async_api import Browser, async_playwright
+from playwright.async_api import Browser, BrowserContext, async_playwright
 
 from tests.support import PYTHON, REPO, ServerProcess, free_port
 
@@ -52,6 +52,23 @@ async def browser() -> AsyncIterator[Browser]:
             yield chromium
         finally:
             await chromium.close()
+
+
+@pytest.fixture
+async def profile_context(tmp_path: Path) -> AsyncIterator[BrowserContext]:
+    """Chromium with a real (non-incognito) profile at phone size, as an installing user has."""
+    async with async_playwright() as pw:
+        context = await pw.chromium.launch_persistent_context(
+            tmp_path / "profile",
+            executable_path="/usr/bin/chromium",
+            args=CHROMIUM_ARGS,
+            viewport=PHONE,
+            device_scale_factor=2,
+        )
+        try:
+            yield context
+        finally:
+            await context.close()
 
 
 @pytest.fixture

@@ -192,7 +192,7 @@ export class WebRtcTransport extends Transport {
       return;
     }
     const delay = this.edgeBackoff.next();
-    this.setState({ edge: "offline", edgeError: err, retryAt: Date.now() + delay });
+    this.setState({ edge: "offline", edgeError: err, edgeRetryAt: Date.now() + delay });
     this._updatePhase();
     clearTimeout(this.edgeTimer);
     this.edgeTimer = setTimeout(() => {
@@ -217,10 +217,11 @@ export class WebRtcTransport extends Transport {
 
   /** Summarise registrar and edge states into one phase and message for the UI. */
   _updatePhase() {
-    const { registrar, edge, edgeError } = this.state;
+    const { registrar, edge, edgeError, registrarRetryAt, edgeRetryAt } = this.state;
     const name = this.pairing?.name || "your edge";
     let phase;
     let message;
+    let retryAt = null;
     if (edge === "online") {
       phase = "online";
       message = registrar === "online" ? `Connected to ${name}` : `Connected to ${name} · signaling reconnecting`;
@@ -235,17 +236,19 @@ export class WebRtcTransport extends Transport {
     } else if (registrar !== "online") {
       phase = "offline";
       message = "Signaling server unreachable";
+      retryAt = registrar === "offline" ? registrarRetryAt : null;
     } else if (!this.pairing) {
       phase = "unpaired";
       message = "Not paired";
     } else if (edge === "offline") {
       phase = "offline";
       message = `${name} is unreachable`;
+      retryAt = edgeRetryAt;
     } else {
       phase = "connecting";
       message = `Connecting to ${name}…`;
     }
-    this.setState({ phase, message });
+    this.setState({ phase, message, retryAt });
   }
 
   request(method, path, body = null, options = {}) {
