@@ -37,7 +37,7 @@ const TABS = [
 /** Ask ./api/v1/info: answered only when the edge itself served this page (ingress). */
 async function probeIngress() {
   try {
-    const resp = await fetch(new URL("./api/v1/info", location.href), {
+    const resp = await fetch(new URL("./api/v1/info", document.baseURI), {
       cache: "no-store",
       signal: AbortSignal.timeout(PROBE_TIMEOUT_MS),
     });

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
+import time
+import urllib.request
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
+import yaml
 from playwright.async_api import Browser, BrowserContext, async_playwright
 
 from tests.support import PYTHON, REPO, ServerProcess, free_port
@@ -95,3 +100,90 @@ def src_server(start_server: Callable[..., ServerProcess]) -> str:
     argv = [PYTHON, "-m", "http.server", "--bind", "127.0.0.1", "--directory", str(SRC), str(port)]
     start_server(argv, port=port, name="src-http")
     return f"http://127.0.0.1:{port}"
+
+
+class Edge:
+    """A real edge process on loopback: file camera, real models, local API (+ ingress site)."""
+
+    def __init__(self, server: ServerProcess, api_port: int, ingress_port: int, data_dir: Path):
+        self.server = server
+        self.api = f"http://127.0.0.1:{api_port}/api/v1"
+        self.ingress = f"http://127.0.0.1:{ingress_port}/"
+        self.data_dir = data_dir
+
+    @property
+    def token(self) -> str:
+        """The API bearer token the edge keeps in its data dir."""
+        return (self.data_dir / "api_token").read_text().strip()
+
+    def call(self, method: str, path: str) -> Any:
+        """Call the token-protected local API; return the parsed JSON answer."""
+        req = urllib.request.Request(  # noqa: S310
+            self.api + path, method=method, headers={"Authorization": f"Bearer {self.token}"}
+        )
+        with urllib.request.urlopen(req, timeout=10) as resp:  # noqa: S310
+            return json.loads(resp.read() or b"null")
+
+    def wait_for_event(self, label: str = "person", timeout: float = 60.0) -> dict[str, Any]:
+        """Block until the edge stored an event with `label` and its snapshot."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            events = self.call("GET", f"/events?label={label}&limit=5")["events"]
+            done = [e for e in events if e["has_snapshot"]]
+            if done:
+                return done[0]
+            time.sleep(0.5)
+        msg = f"no {label} event after {timeout}s:\n{self.server.log()[-3000:]}"
+        raise TimeoutError(msg)
+
+
+@pytest.fixture
+def edge_factory(
+    start_server: Callable[..., ServerProcess],
+    tmp_path: Path,
+    pwa_dist: Path,
+    models_dir: Path,
+    video_path: Path,
+) -> Callable[..., Edge]:
+    """Start a real edge (`python -m peerwatch_edge --config …`) on the fixture video."""
+
+    def start(registrar: str | None = None, name: str = "edge") -> Edge:
+        api_port, ingress_port = free_port(), free_port()
+        data_dir = tmp_path / f"{name}-data"
+        config: dict[str, Any] = {
+            "data_dir": str(data_dir),
+            "models_dir": str(models_dir),
+            "api": {"host": "127.0.0.1", "port": api_port},
+            "cameras": [
+                {
+                    "id": "door",
+                    "name": "Front door",
+                    "source": str(video_path),
+                    "fps": 5,
+                    "detect": ["object"],
+                    "objects": {"labels": ["person"], "min_score": 0.6},
+                    "end_after": 2,
+                }
+            ],
+        }
+        if registrar is not None:
+            config["registrar"] = {"url": registrar, "key": "peerjs"}
+        path = tmp_path / f"{name}.yaml"
+        path.write_text(yaml.safe_dump(config))
+        env = {
+            "PEERWATCH_NAME": "Home",
+            "PEERWATCH_INGRESS_PORT": str(ingress_port),
+            "PEERWATCH_INGRESS_HOST": "127.0.0.1",
+            "PEERWATCH_INGRESS_ALLOW": "127.0.0.1",
+            "PEERWATCH_PWA_DIR": str(pwa_dist),
+        }
+        server = start_server(
+            [PYTHON, "-m", "peerwatch_edge", "--config", str(path)],
+            port=api_port,
+            name=name,
+            env=env,
+            health_url=f"http://127.0.0.1:{api_port}/api/v1/health",
+        )
+        return Edge(server, api_port, ingress_port, data_dir)
+
+    return start

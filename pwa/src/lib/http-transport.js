@@ -5,7 +5,7 @@ import { Backoff } from "./backoff.js";
 import { Transport } from "./transport.js";
 
 export class HttpTransport extends Transport {
-  constructor(base = new URL("./", location.href)) {
+  constructor(base = new URL("./", document.baseURI)) {
     super();
     this.base = base;
     this.kind = "http";

@@ -59,7 +59,7 @@ export class Transport extends EventTarget {
     } catch {
       if (resp.ok) throw new ApiError(resp.status, `Not JSON from ${path}`);
     }
-    if (!resp.ok) throw new ApiError(resp.status, data?.error || data?.message || `HTTP ${resp.status} from ${path}`);
+    if (!resp.ok) throw new ApiError(resp.status, data?.message || data?.error || `HTTP ${resp.status} from ${path}`);
     return data;
   }
 

@@ -34,7 +34,7 @@ export async function openLiveVideo(request, cameraId, iceServers = []) {
     const path = `/api/v1/cameras/${encodeURIComponent(cameraId)}/webrtc`;
     const resp = await request("POST", path, { sdp: pc.localDescription.sdp, type: "offer" });
     const answer = await resp.json().catch(() => ({}));
-    if (!resp.ok) throw new Error(answer.error || answer.message || `live video refused (HTTP ${resp.status})`);
+    if (!resp.ok) throw new Error(answer.message || answer.error || `live video refused (HTTP ${resp.status})`);
     await pc.setRemoteDescription({ type: "answer", sdp: answer.sdp });
   } catch (err) {
     pc.close();

@@ -1,0 +1,81 @@
+"""The PWA served by a real edge's ingress site (as Home Assistant's panel shows it): it talks to
+the same-origin API over HTTP, lists the camera with a live snapshot, shows the person event from
+the fixture video with its thumbnail and snapshot, and plays live video over WebRTC.
+
+Home Assistant's ingress proxy cannot run here; the edge is told to accept ingress requests from
+127.0.0.1 instead of the Supervisor's address (PEERWATCH_INGRESS_ALLOW)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+from playwright.async_api import Browser, Page, expect
+
+from tests.pwa.conftest import PHONE, Edge
+
+pytestmark = pytest.mark.slow
+
+
+async def wait_for_video(page: Page) -> None:
+    """Wait until the live video element plays real frames (size known, time advancing)."""
+    video = page.locator("video.live-video")
+    await expect(video).to_be_visible()
+    await page.wait_for_function(
+        "() => { const v = document.querySelector('video.live-video');"
+        " return v && v.videoWidth > 0 && v.currentTime > 0.5; }",
+        timeout=30000,
+    )
+    await expect(page.locator(".video-frame .badge.live")).to_be_visible()
+
+
+async def check_screens(page: Page, edge: Edge) -> None:
+    """Cameras → timeline → event detail → live view, all with real data from `edge`."""
+    camera = page.locator("article.camera[data-camera=door]")
+    await expect(camera).to_contain_text("Front door")
+    await expect(camera.locator(".dot")).to_have_class("dot online", timeout=20000)
+    await page.wait_for_function(
+        "() => { const i = document.querySelector('article.camera img.snapshot');"
+        " return i && i.src.startsWith('blob:') && i.naturalWidth > 0; }",
+        timeout=20000,
+    )
+
+    event = edge.wait_for_event("person")
+    await page.get_by_role("link", name="Timeline").click()
+    card = page.locator(f"li.event-card[data-id='{event['id']}']")
+    await expect(card).to_contain_text("Person")
+    await expect(card).to_contain_text("Front door")
+    await page.wait_for_function(
+        "(id) => { const i = document.querySelector(`li.event-card[data-id='${id}'] img.thumb`);"
+        " return i && i.src.startsWith('blob:') && i.naturalWidth > 0; }",
+        arg=event["id"],
+        timeout=20000,
+    )
+
+    await card.locator("a").click()
+    await expect(page.locator("#event-title")).to_have_text("Person on Front door")
+    await page.wait_for_function(
+        "() => { const i = document.querySelector('img.event-snapshot');"
+        " return i && i.src.startsWith('blob:') && i.naturalWidth >= 320; }",
+        timeout=20000,
+    )
+
+    await page.get_by_role("link", name="Live view").click()
+    await wait_for_video(page)
+
+
+async def test_ingress_panel_shows_cameras_events_and_live_video(
+    browser: Browser, edge_factory: Callable[..., Edge]
+) -> None:
+    edge = edge_factory()
+    context = await browser.new_context(viewport=PHONE)
+    page = await context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    await page.goto(edge.ingress)
+    await expect(page.locator(".pill")).to_have_attribute("data-phase", "online")
+    await expect(page.locator("header.topbar h1")).to_have_text("Home")
+    await check_screens(page, edge)
+    await page.get_by_role("link", name="Settings").click()
+    await expect(page.locator("main")).to_contain_text("Opened through Home Assistant")
+    assert not errors, errors
