@@ -216,10 +216,9 @@ def _where(path: list[Any], raw: Any, prefix: str = "") -> str:  # noqa: ANN401
     node = raw
     for key in path:
         if isinstance(key, int):
-            ident = node[key].get("id") if isinstance(node, list) and key < len(node) else None
-            shown = ident if isinstance(ident, str) and ident else key
-            text += f"[{shown}]"
             node = node[key] if isinstance(node, list) and key < len(node) else None
+            ident = node.get("id") if isinstance(node, dict) else None
+            text += f"[{ident if isinstance(ident, str) and ident else key}]"
         else:
             text += f".{key}" if text else str(key)
             node = node.get(key) if isinstance(node, dict) else None

@@ -94,12 +94,12 @@ def write_atomic(path: Path, data: bytes) -> None:
         os.close(directory)
 
 
-def _disk_message(err: OSError | sqlite3.Error) -> str:
+def _disk_message(err: Exception) -> str:
     if isinstance(err, OSError) and err.errno in (errno.ENOSPC, errno.EFBIG, errno.EDQUOT):
-        return f"disk full, event not stored: {err.strerror}"
+        return f"disk full, event not stored: {err.strerror}: {err.filename}"
     if isinstance(err, sqlite3.Error) and "full" in str(err):
         return f"disk full, event not stored: {err}"
-    return f"event store write failed: {err}"
+    return f"event store write failed, event not stored: {err}"
 
 
 class EventStore:
@@ -192,11 +192,16 @@ class EventStore:
 
     def _save(self, event: Event, snapshot: tuple[bytes, bytes] | None) -> None:
         size = None
+        failed: OSError | None = None
         if snapshot is not None:
-            write_atomic(self.snapshot_path(event.id), snapshot[0])
-            write_atomic(self.thumbnail_path(event.id), snapshot[1])
-            size = len(snapshot[0]) + len(snapshot[1])
-            event.has_snapshot = True
+            try:
+                write_atomic(self.snapshot_path(event.id), snapshot[0])
+                write_atomic(self.thumbnail_path(event.id), snapshot[1])
+            except OSError as err:
+                failed = err  # still store the row, without claiming the snapshot
+            else:
+                size = len(snapshot[0]) + len(snapshot[1])
+                event.has_snapshot = True
         self.db.execute(
             f"INSERT INTO events ({COLUMNS}, bytes) VALUES (?,?,?,?,?,?,?,?,?,?,?,?) "  # noqa: S608
             "ON CONFLICT(id) DO UPDATE SET score=excluded.score, updated_at=excluded.updated_at, "
@@ -218,6 +223,8 @@ class EventStore:
                 size or 0,
             ),
         )
+        if failed is not None:
+            raise failed
 
     async def delete_event(self, event_id: str) -> bool:
         """Remove an event's row and files; False if there was no such event."""
