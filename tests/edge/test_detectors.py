@@ -158,7 +158,9 @@ def test_detect_command_sequence(models_dir: Path, images_dir: Path) -> None:
 def test_detect_command_errors(models_dir: Path, images_dir: Path, tmp_path: Path) -> None:
     broken = tmp_path / "broken.jpg"
     broken.write_bytes(b"\xff\xd8 not really a jpeg")
-    result = run_detect("--models-dir", str(models_dir), str(broken), str(images_dir / "person.jpg"))
+    result = run_detect(
+        "--models-dir", str(models_dir), str(broken), str(images_dir / "person.jpg")
+    )
     assert result.returncode == 1
     assert f"{broken}: not a readable image" in result.stderr
     (line,) = result.stdout.splitlines()

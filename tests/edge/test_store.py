@@ -11,8 +11,8 @@ import sqlite3
 import subprocess
 import textwrap
 import time
-from datetime import UTC, datetime, timedelta
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
