@@ -69,7 +69,17 @@ node_env() {
     (cd pwa && npm ci --no-audit --no-fund --loglevel=error)
 }
 
+pwa_build() {
+    if [ -f pwa/dist/index.html ] && [ -z "$(find pwa/src pwa/build.mjs pwa/icon.mjs pwa/package-lock.json -newer pwa/dist/index.html -print -quit)" ]; then
+        log "PWA build up to date (pwa/dist)"
+        return 0
+    fi
+    log "building the PWA (pwa/dist)"
+    (cd pwa && npm run build --silent)
+}
+
 debian_packages
 python_env
 node_env
+pwa_build
 log "ready"
