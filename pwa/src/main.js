@@ -175,6 +175,7 @@ class App {
 
   showState(state) {
     this.pill.dataset.phase = state.phase;
+    this.pill.dataset.registrar = state.registrar ?? "";
     this.pill.querySelector(".pill-text").textContent = {
       online: "Connected",
       connecting: "Connecting",

@@ -1,0 +1,106 @@
+"""The whole remote path with real parts on loopback: a registrar serving the PWA, a real edge
+(file camera, real models) registered with it, and Chromium at phone size. The PWA finds the
+edge in its room, is refused while no pairing window is open and with a wrong code, pairs with
+the code from `POST /api/v1/pairing`, then shows the person event with its snapshot and live
+video over the authenticated DataChannel, survives a registrar restart and starts again paired.
+
+Set PEERWATCH_SCREENSHOTS=docs/screenshots to save the README screenshots from this run."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from playwright.async_api import Browser, Page, expect
+
+from tests.pwa.conftest import PHONE, Edge
+from tests.pwa.test_ingress import check_screens
+from tests.support import ServerProcess
+
+pytestmark = pytest.mark.slow
+
+SCREENSHOTS = os.environ.get("PEERWATCH_SCREENSHOTS")
+
+
+async def shot(page: Page, name: str) -> None:
+    """Save a README screenshot when asked to (PEERWATCH_SCREENSHOTS=dir)."""
+    if SCREENSHOTS:
+        Path(SCREENSHOTS).mkdir(parents=True, exist_ok=True)
+        await page.wait_for_timeout(300)
+        await page.screenshot(path=str(Path(SCREENSHOTS) / f"{name}.png"))
+
+
+async def pair(page: Page, edge: Edge) -> None:
+    """Pair through the UI: closed window, wrong code, then the right one."""
+    option = page.locator("button.edge-option")
+    await expect(option).to_contain_text("Home", timeout=30000)
+    await expect(option).to_contain_text("Pairing closed")
+    code_box = page.get_by_label("6-digit code")
+    pair_button = page.get_by_role("button", name="Pair", exact=True)
+    error = page.get_by_role("alert")
+
+    await code_box.fill("123456")
+    await pair_button.click()
+    await expect(error).to_contain_text("pairing window is closed")
+
+    code = edge.call("POST", "/pairing")["code"]
+    wrong = f"{(int(code) + 1) % 1_000_000:06d}"
+    await code_box.fill(wrong)
+    await pair_button.click()
+    await expect(error).to_contain_text("That code is not right", timeout=15000)
+
+    await code_box.fill(code)
+    await shot(page, "pairing")
+    await pair_button.click()
+    await expect(page).to_have_url(f"{page.url.split('#')[0]}#/timeline", timeout=15000)
+    await expect(page.locator(".pill")).to_have_attribute("data-phase", "online")
+
+
+async def test_pair_view_events_live_video_and_reconnect(
+    browser: Browser,
+    registrar_factory: Callable[..., ServerProcess],
+    edge_factory: Callable[..., Edge],
+) -> None:
+    reg = registrar_factory()
+    url = f"http://127.0.0.1:{reg.port}/"
+    edge = edge_factory(registrar=url)
+    context = await browser.new_context(viewport=PHONE, device_scale_factor=2)
+    page = await context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    await page.goto(url)
+    await pair(page, edge)
+    pairing = await page.evaluate(
+        """() => new Promise((resolve) => {
+            const req = indexedDB.open("peerwatch");
+            req.onsuccess = () => {
+                const get = req.result.transaction("kv").objectStore("kv").get("pairing");
+                get.onsuccess = () => resolve(get.result);
+            };
+        })"""
+    )
+    devices = edge.call("GET", "/devices")["devices"]
+    assert [d["id"] for d in devices] == [pairing["device_id"]]
+    assert pairing["edge_id"] == edge.call("GET", "/info")["peer_id"]
+
+    await page.get_by_role("link", name="Cameras").click()
+    await check_screens(page, edge)
+
+    await page.get_by_role("link", name="Devices").click()
+    device = page.locator(f"li.device[data-device='{pairing['device_id']}']")
+    await expect(device).to_contain_text("This device")
+
+    # The registrar restarts: the channel to the edge stays up, the PWA registers again.
+    reg.stop()
+    await expect(page.locator(".pill")).to_have_attribute("data-registrar", "offline")
+    await expect(page.locator(".pill")).to_have_attribute("data-phase", "online")
+    registrar_factory(port=reg.port, name="registrar-restarted")
+    await expect(page.locator(".pill")).to_have_attribute("data-registrar", "online", timeout=30000)
+
+    # A fresh start of the paired app goes through the new registrar straight to the edge.
+    await page.goto(url + "#/timeline")
+    await expect(page.locator(".pill")).to_have_attribute("data-phase", "online", timeout=30000)
+    await expect(page.locator("li.event-card").first).to_contain_text("Person")
+    assert not errors, errors
