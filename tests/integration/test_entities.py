@@ -25,6 +25,7 @@ from homeassistant.const import (
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers import entity_registry as er
+from homeassistant.setup import async_setup_component
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 from pytest_homeassistant_custom_component.typing import (
     ClientSessionGenerator,
@@ -34,9 +35,12 @@ from pytest_homeassistant_custom_component.typing import (
 from custom_components.peerwatch.api import Camera, PeerwatchConnectionError
 from custom_components.peerwatch.const import DOMAIN
 
-from .conftest import EDGE_ID, Push, payload
+from .conftest import EDGE_ID, ENTRY_ID, Push, payload
 
 pytestmark = pytest.mark.usefixtures("entity_registry_enabled_by_default", "init_integration")
+
+
+LATER = "2026-11-25T06:20:00Z"
 
 
 def _event(event_id: str, **changes: object) -> dict[str, object]:
@@ -110,9 +114,7 @@ async def test_push_event_lifecycle(hass: HomeAssistant, push: Push) -> None:
     data = events[0].data
     assert data["camera"] == "garden"
     assert data["type"] == "person_detected"
-    assert (
-        data["snapshot_path"] == f"/api/{DOMAIN}/01JPEERWATCHTESTENTRY0001/events/ev9/snapshot.jpg"
-    )
+    assert data["snapshot_path"] == f"/api/{DOMAIN}/{ENTRY_ID}/events/ev9/snapshot.jpg"
     assert data["snapshot_url"].startswith(data["snapshot_path"] + "?authSig=")
     assert data["device_id"] is not None
 
@@ -185,6 +187,7 @@ async def test_switch(hass: HomeAssistant, mock_client: MagicMock) -> None:
 async def test_pair_button(
     hass: HomeAssistant, mock_client: MagicMock, hass_ws_client: WebSocketGenerator
 ) -> None:
+    assert await async_setup_component(hass, "persistent_notification", {})
     await hass.services.async_call(
         "button", "press", {ATTR_ENTITY_ID: "button.home_edge_pair_a_phone"}, blocking=True
     )
@@ -193,7 +196,7 @@ async def test_pair_button(
     await client.send_json_auto_id({"type": "persistent_notification/get"})
     notes = (await client.receive_json())["result"]
     assert len(notes) == 1
-    assert notes[0]["notification_id"] == f"{DOMAIN}_pairing_01JPEERWATCHTESTENTRY0001"
+    assert notes[0]["notification_id"] == f"{DOMAIN}_pairing_{ENTRY_ID}"
     assert "**482913**" in notes[0]["message"]
     assert notes[0]["title"] == "Pair a phone with Home edge"
 
