@@ -7,6 +7,7 @@ Home Assistant's ingress proxy cannot run here; the edge is told to accept ingre
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 
 import pytest
@@ -40,7 +41,7 @@ async def check_screens(page: Page, edge: Edge) -> None:
         timeout=20000,
     )
 
-    event = edge.wait_for_event("person")
+    event = await asyncio.to_thread(edge.wait_for_event, "person")
     await page.get_by_role("link", name="Timeline").click()
     card = page.locator(f"li.event-card[data-id='{event['id']}']")
     await expect(card).to_contain_text("Person")

@@ -8,6 +8,7 @@ Set PEERWATCH_SCREENSHOTS=docs/screenshots to save the README screenshots from t
 
 from __future__ import annotations
 
+import asyncio
 import os
 from collections.abc import Callable
 from pathlib import Path
@@ -27,7 +28,6 @@ SCREENSHOTS = os.environ.get("PEERWATCH_SCREENSHOTS")
 async def shot(page: Page, name: str) -> None:
     """Save a README screenshot when asked to (PEERWATCH_SCREENSHOTS=dir)."""
     if SCREENSHOTS:
-        Path(SCREENSHOTS).mkdir(parents=True, exist_ok=True)
         await page.wait_for_timeout(300)
         await page.screenshot(path=str(Path(SCREENSHOTS) / f"{name}.png"))
 
@@ -45,7 +45,7 @@ async def pair(page: Page, edge: Edge) -> None:
     await pair_button.click()
     await expect(error).to_contain_text("pairing window is closed")
 
-    code = edge.call("POST", "/pairing")["code"]
+    code = (await asyncio.to_thread(edge.call, "POST", "/pairing"))["code"]
     wrong = f"{(int(code) + 1) % 1_000_000:06d}"
     await code_box.fill(wrong)
     await pair_button.click()
@@ -81,9 +81,9 @@ async def test_pair_view_events_live_video_and_reconnect(
             };
         })"""
     )
-    devices = edge.call("GET", "/devices")["devices"]
+    devices = (await asyncio.to_thread(edge.call, "GET", "/devices"))["devices"]
     assert [d["id"] for d in devices] == [pairing["device_id"]]
-    assert pairing["edge_id"] == edge.call("GET", "/info")["peer_id"]
+    assert pairing["edge_id"] == (await asyncio.to_thread(edge.call, "GET", "/info"))["peer_id"]
 
     await page.get_by_role("link", name="Cameras").click()
     await check_screens(page, edge)
