@@ -80,6 +80,11 @@ async def test_room_auth_errors(registrar_factory, connect, session) -> None:
             assert resp.headers["Access-Control-Allow-Origin"] == "*"
             if text is not None:
                 assert await resp.text() == text
+    join = f"{reg.http}/peerjs/alice/tok-alice/room/{room}/join"
+    async with session.post(join, data=b"x" * 1_000_000) as resp:
+        assert resp.status in (200, 413)  # the body is never read, or refused: not a crash
+    async with session.get(reg.http + "/peerjs/alice/tok-alice/room/" + "x" * 5000) as resp:
+        assert resp.status == 404
     await alice.works(alice)
 
 
