@@ -2,19 +2,25 @@
 
 from __future__ import annotations
 
+import asyncio
+import io
 import json
 import subprocess
 import time
 import urllib.request
 from collections.abc import AsyncIterator, Callable
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
+from PIL import Image
 from playwright.async_api import Browser, BrowserContext, async_playwright
 
-from tests.support import PYTHON, REPO, ServerProcess, free_port
+from peerwatch_edge.model import Event, Kind
+from peerwatch_edge.store import EventStore
+from tests.support import IMAGES_DIR, MODELS_DIR, PYTHON, REPO, VIDEO_PATH, ServerProcess, free_port
 
 PWA = REPO / "pwa"
 SRC = PWA / "src"
@@ -137,28 +143,62 @@ class Edge:
         raise TimeoutError(msg)
 
 
+def seed_events(data_dir: Path, images_dir: Path, count: int) -> None:
+    """Store `count` past person events (yesterday, a minute apart) with real pictures, through
+    the edge's own EventStore, before the edge starts (a history to scroll through)."""
+
+    async def seed() -> None:
+        store = EventStore(data_dir)
+        await store.open()
+        try:
+            picture = Image.open(images_dir / "person-no-face.jpg").convert("RGB")
+            snapshot, thumbnail = io.BytesIO(), io.BytesIO()
+            picture.save(snapshot, "JPEG")
+            picture.resize((160, 120)).save(thumbnail, "JPEG")
+            start = datetime.now(UTC) - timedelta(days=1)
+            for i in range(count):
+                at = start - timedelta(minutes=i)
+                event = Event(
+                    id=f"seed{i:04d}",
+                    camera="door",
+                    kind=Kind.OBJECT,
+                    label="person",
+                    score=0.8,
+                    started_at=at,
+                    updated_at=at + timedelta(seconds=5),
+                    ended_at=at + timedelta(seconds=5),
+                    box=(0.2, 0.1, 0.6, 0.9),
+                )
+                assert await store.save(event, (snapshot.getvalue(), thumbnail.getvalue()))
+        finally:
+            await store.close()
+
+    asyncio.run(seed())
+
+
 @pytest.fixture
 def edge_factory(
     start_server: Callable[..., ServerProcess],
     tmp_path: Path,
     pwa_dist: Path,
-    models_dir: Path,
-    video_path: Path,
 ) -> Callable[..., Edge]:
     """Start a real edge (`python -m peerwatch_edge --config …`) on the fixture video."""
 
-    def start(registrar: str | None = None, name: str = "edge") -> Edge:
+    def start(registrar: str | None = None, name: str = "edge", seed: int = 0) -> Edge:
+        """Start it (blocking: call through asyncio.to_thread from async tests)."""
         api_port, ingress_port = free_port(), free_port()
         data_dir = tmp_path / f"{name}-data"
+        if seed:
+            seed_events(data_dir, IMAGES_DIR, seed)
         config: dict[str, Any] = {
             "data_dir": str(data_dir),
-            "models_dir": str(models_dir),
+            "models_dir": str(MODELS_DIR),
             "api": {"host": "127.0.0.1", "port": api_port},
             "cameras": [
                 {
                     "id": "door",
                     "name": "Front door",
-                    "source": str(video_path),
+                    "source": str(VIDEO_PATH),
                     "fps": 5,
                     "detect": ["object"],
                     "objects": {"labels": ["person"], "min_score": 0.6},

@@ -8,6 +8,7 @@ Home Assistant's ingress proxy cannot run here; the edge is told to accept ingre
 from __future__ import annotations
 
 import asyncio
+import re
 from collections.abc import Callable
 
 import pytest
@@ -65,10 +66,30 @@ async def check_screens(page: Page, edge: Edge) -> None:
     await wait_for_video(page)
 
 
+async def check_endless_scroll(page: Page, seeded: int) -> None:
+    """Scrolling the timeline down loads older pages until the seeded history is all there."""
+    await page.get_by_role("link", name="Timeline").click()
+    cards = page.locator("li.event-card")
+    await expect(cards.first).to_be_visible()
+    for _ in range(10):
+        await page.mouse.wheel(0, 20000)
+        if await page.get_by_text("That's everything.").is_visible():
+            break
+        await page.wait_for_timeout(300)
+    await expect(page.get_by_text("That's everything.")).to_be_visible()
+    ids = await cards.evaluate_all("(els) => els.map((e) => e.dataset.id)")
+    assert len(ids) == len(set(ids))
+    assert {f"seed{i:04d}" for i in range(seeded)} <= set(ids)
+    assert ids[-1] == f"seed{seeded - 1:04d}"
+    last = page.locator(f"li.event-card[data-id='seed{seeded - 1:04d}'] img.thumb")
+    await last.scroll_into_view_if_needed()
+    await expect(last).to_have_attribute("src", re.compile(r"^blob:"))
+
+
 async def test_ingress_panel_shows_cameras_events_and_live_video(
     browser: Browser, edge_factory: Callable[..., Edge]
 ) -> None:
-    edge = edge_factory()
+    edge = await asyncio.to_thread(edge_factory, seed=45)
     context = await browser.new_context(viewport=PHONE)
     page = await context.new_page()
     errors: list[str] = []
@@ -77,6 +98,7 @@ async def test_ingress_panel_shows_cameras_events_and_live_video(
     await expect(page.locator(".pill")).to_have_attribute("data-phase", "online")
     await expect(page.locator("header.topbar h1")).to_have_text("Home")
     await check_screens(page, edge)
+    await check_endless_scroll(page, seeded=45)
     await page.get_by_role("link", name="Settings").click()
     await expect(page.locator("main")).to_contain_text("Opened through Home Assistant")
     assert not errors, errors
