@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import re
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -76,14 +77,6 @@ class Camera:
 
 
 @dataclass(frozen=True, kw_only=True)
-class CameraStats:
-    """Per-camera pipeline figures from `/info` `stats`."""
-
-    fps: float | None = None
-    inference_ms: float | None = None
-
-
-@dataclass(frozen=True, kw_only=True)
 class EdgeInfo:
     """What `GET /info` says about the edge."""
 
@@ -91,39 +84,69 @@ class EdgeInfo:
     name: str
     version: str
     peer_id: str | None
-    registrar_connected: bool
-    registrar: dict[str, Any]
+    registrar: str
     cameras: dict[str, Camera]
-    stats: dict[str, CameraStats] = field(default_factory=dict)
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> EdgeInfo:
-        """Build from the `/info` response."""
-        registrar = dict(data.get("registrar") or {})
+        """Build from the `/info` response (`edge_id`; `id` is accepted too)."""
+        registrar = data.get("registrar")
+        if isinstance(registrar, Mapping):  # an object with a status, as first sketched
+            registrar = registrar.get("status")
         cameras = [Camera.from_dict(c) for c in data.get("cameras") or []]
-        raw_stats = (data.get("stats") or {}).get("cameras") or {}
-        if isinstance(raw_stats, list):
-            raw_stats = {s["id"]: s for s in raw_stats}
-        stats = {
-            str(cam): CameraStats(fps=s.get("fps"), inference_ms=s.get("inference_ms"))
-            for cam, s in raw_stats.items()
-        }
         return cls(
-            id=str(data["id"]),
+            id=str(data.get("edge_id") or data["id"]),
             name=str(data.get("name") or "Peerwatch"),
             version=str(data.get("version") or ""),
             peer_id=data.get("peer_id"),
-            registrar_connected=bool(registrar.get("connected", False)),
-            registrar=registrar,
+            registrar=str(registrar or "disabled"),
             cameras={c.id: c for c in cameras},
-            stats=stats,
         )
 
     @property
-    def inference_ms(self) -> float | None:
-        """The mean inference time over the cameras that report one."""
-        values = [s.inference_ms for s in self.stats.values() if s.inference_ms is not None]
-        return round(sum(values) / len(values), 1) if values else None
+    def registrar_connected(self) -> bool:
+        """Whether remote access is up (the edge is registered with its registrar)."""
+        return self.registrar == "connected"
+
+
+@dataclass(frozen=True, kw_only=True)
+class EdgeMetrics:
+    """The figures of `GET /metrics` the integration shows (Prometheus text, parsed)."""
+
+    camera_fps: dict[str, float] = field(default_factory=dict)
+    camera_analysis_ms: dict[str, float] = field(default_factory=dict)
+    inference_ms: dict[str, float] = field(default_factory=dict)
+    inferences: dict[str, float] = field(default_factory=dict)
+
+    @classmethod
+    def from_text(cls, text: str) -> EdgeMetrics:
+        """Parse the samples we use; other families and malformed lines are skipped."""
+        wanted = {
+            "peerwatch_camera_fps": ("camera", "camera_fps"),
+            "peerwatch_camera_analysis_ms": ("camera", "camera_analysis_ms"),
+            "peerwatch_inference_ms": ("detector", "inference_ms"),
+            "peerwatch_inferences_total": ("detector", "inferences"),
+        }
+        found: dict[str, dict[str, float]] = {field: {} for _, field in wanted.values()}
+        for line in text.splitlines():
+            match = _SAMPLE.match(line)
+            if match is None or match["name"] not in wanted:
+                continue
+            label, target = wanted[match["name"]]
+            labels = dict(_LABEL.findall(match["labels"] or ""))
+            if label in labels:
+                found[target][labels[label]] = float(match["value"])
+        return cls(**found)
+
+    @property
+    def mean_inference_ms(self) -> float | None:
+        """The mean inference time over the detectors that have run."""
+        values = [ms for name, ms in self.inference_ms.items() if self.inferences.get(name)]
+        return round(sum(values) / len(values), 2) if values else None
+
+
+_SAMPLE = re.compile(r"^(?P<name>[a-z_]+)(?:\{(?P<labels>[^}]*)\})? (?P<value>[-+0-9.eE]+|NaN)$")
+_LABEL = re.compile(r'(\w+)="((?:[^"\\]|\\.)*)"')
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -201,11 +224,12 @@ class PairingCode:
 
 @dataclass(frozen=True, kw_only=True)
 class PushMessage:
-    """One WebSocket push: an event change or a camera status."""
+    """One WebSocket push: an event change, a camera status, or the greeting with all cameras."""
 
     type: str
     event: Event | None = None
     camera: Camera | None = None
+    cameras: list[Camera] = field(default_factory=list)
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> PushMessage:
@@ -215,6 +239,8 @@ class PushMessage:
             return cls(type=kind, event=Event.from_dict(data["event"]))
         if kind == "camera.status":
             return cls(type=kind, camera=Camera.from_dict(data["camera"]))
+        if kind == "hello":
+            return cls(type=kind, cameras=[Camera.from_dict(c) for c in data.get("cameras", [])])
         return cls(type=kind)
 
 
@@ -289,6 +315,11 @@ class PeerwatchClient:
     async def info(self) -> EdgeInfo:
         """Return the edge's identity, registrar status and cameras."""
         return EdgeInfo.from_dict(await self._json("GET", "/info"))
+
+    async def metrics(self) -> EdgeMetrics:
+        """Return the edge's pipeline figures (frame rates, analysis and inference times)."""
+        resp = await self._request("GET", "/metrics")
+        return EdgeMetrics.from_text(await resp.text())
 
     async def set_detection(self, camera: str, enabled: bool) -> Camera:
         """Turn detection on a camera on or off; return its new status."""

@@ -21,6 +21,7 @@ from homeassistant.util import dt as dt_util
 from .api import (
     Camera,
     EdgeInfo,
+    EdgeMetrics,
     Event,
     PairedDevice,
     PeerwatchAuthError,
@@ -55,6 +56,7 @@ class PeerwatchData:
 
     info: EdgeInfo
     devices: list[PairedDevice]
+    metrics: EdgeMetrics
     open_events: dict[str, Event] = field(default_factory=dict)
     last_snapshot: dict[str, Event] = field(default_factory=dict)
 
@@ -117,10 +119,11 @@ class PeerwatchCoordinator(DataUpdateCoordinator[PeerwatchData]):
     async def _async_update_data(self) -> PeerwatchData:
         """Fetch the whole state; map failures to translated errors, raise the repair issue."""
         try:
-            info, devices, page = await asyncio.gather(
+            info, devices, page, metrics = await asyncio.gather(
                 self.client.info(),
                 self.client.devices(),
                 self.client.events(limit=EVENTS_PAGE_SIZE),
+                self.client.metrics(),
             )
         except PeerwatchAuthError as err:
             raise ConfigEntryAuthFailed(
@@ -135,7 +138,7 @@ class PeerwatchCoordinator(DataUpdateCoordinator[PeerwatchData]):
             ) from err
         self._note_back()
         first = self.data is None
-        data = PeerwatchData(info=info, devices=devices)
+        data = PeerwatchData(info=info, devices=devices, metrics=metrics)
         for event in reversed(page.events):  # oldest first, so the newest snapshot wins
             if event.has_snapshot:
                 data.last_snapshot[event.camera] = event
@@ -223,8 +226,8 @@ class PeerwatchCoordinator(DataUpdateCoordinator[PeerwatchData]):
     def _on_push(self, message: PushMessage) -> None:
         """Apply one WebSocket push to the state."""
         data = self.data
-        if message.camera is not None:
-            self._set_camera(message.camera)
+        if message.camera is not None or message.cameras:
+            self._set_cameras([message.camera] if message.camera else message.cameras)
             return
         event = message.event
         if event is None:
@@ -240,16 +243,16 @@ class PeerwatchCoordinator(DataUpdateCoordinator[PeerwatchData]):
         self.async_set_updated_data(data)
 
     @callback
-    def _set_camera(self, camera: Camera) -> None:
-        """Store a camera's new status and tell the entities."""
-        cameras = {**self.data.info.cameras, camera.id: camera}
+    def _set_cameras(self, changed: list[Camera]) -> None:
+        """Store cameras' new status and tell the entities."""
+        cameras = self.data.info.cameras | {camera.id: camera for camera in changed}
         self.data.info = replace(self.data.info, cameras=cameras)
         self.async_set_updated_data(self.data)
 
     @callback
     def camera_changed(self, camera: Camera) -> None:
         """Take a camera status returned by a command (e.g. the detection switch)."""
-        self._set_camera(camera)
+        self._set_cameras([camera])
 
     async def _on_connected(self, connected: bool) -> None:
         """Switch between push and polling; re-sync at once either way."""

@@ -44,22 +44,33 @@ def count(label: str) -> PeerwatchSensorDescription:
 
 
 def _camera_fps(data: PeerwatchData, cam: str | None) -> StateType:
-    """The analysed frame rate: from `stats` when the edge gives it, else the camera status."""
-    stats = data.info.stats.get(str(cam))
-    if stats is not None and stats.fps is not None:
-        return round(stats.fps, 2)
+    """The camera's frame rate: from `/metrics`, else from its status."""
+    if (fps := data.metrics.camera_fps.get(str(cam))) is not None:
+        return fps
     camera = data.info.cameras.get(str(cam))
-    return round(camera.fps, 2) if camera else None
+    return camera.fps if camera else None
 
 
-FPS = PeerwatchSensorDescription(
-    key="fps",
-    translation_key="fps",
-    native_unit_of_measurement="fps",
-    state_class=SensorStateClass.MEASUREMENT,
-    entity_category=EntityCategory.DIAGNOSTIC,
-    suggested_display_precision=1,
-    value_fn=_camera_fps,
+CAMERA_DIAGNOSTICS: tuple[PeerwatchSensorDescription, ...] = (
+    PeerwatchSensorDescription(
+        key="fps",
+        translation_key="fps",
+        native_unit_of_measurement="fps",
+        state_class=SensorStateClass.MEASUREMENT,
+        entity_category=EntityCategory.DIAGNOSTIC,
+        suggested_display_precision=1,
+        value_fn=_camera_fps,
+    ),
+    PeerwatchSensorDescription(
+        key="analysis_time",
+        translation_key="analysis_time",
+        device_class=SensorDeviceClass.DURATION,
+        native_unit_of_measurement=UnitOfTime.MILLISECONDS,
+        state_class=SensorStateClass.MEASUREMENT,
+        entity_category=EntityCategory.DIAGNOSTIC,
+        suggested_display_precision=1,
+        value_fn=lambda data, cam: data.metrics.camera_analysis_ms.get(str(cam)),
+    ),
 )
 
 EDGE_SENSORS: tuple[PeerwatchSensorDescription, ...] = (
@@ -71,7 +82,7 @@ EDGE_SENSORS: tuple[PeerwatchSensorDescription, ...] = (
         state_class=SensorStateClass.MEASUREMENT,
         entity_category=EntityCategory.DIAGNOSTIC,
         suggested_display_precision=1,
-        value_fn=lambda data, _: data.info.inference_ms,
+        value_fn=lambda data, _: data.metrics.mean_inference_ms,
     ),
     PeerwatchSensorDescription(
         key="paired_devices",
@@ -104,7 +115,7 @@ async def async_setup_entry(
     async_add_entities(PeerwatchSensor(entry.runtime_data, d) for d in EDGE_SENSORS)
 
     def build(coordinator: PeerwatchCoordinator, cam: str) -> Iterable[PeerwatchSensor]:
-        for description in (*(count(label) for label in labels), FPS):
+        for description in (*(count(label) for label in labels), *CAMERA_DIAGNOSTICS):
             yield PeerwatchSensor(coordinator, description, cam)
 
     async_add_camera_entities(entry, async_add_entities, build)

@@ -25,6 +25,7 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 import custom_components.peerwatch  # noqa: F401
 from custom_components.peerwatch.api import (
     EdgeInfo,
+    EdgeMetrics,
     Event,
     EventPage,
     PairedDevice,
@@ -116,6 +117,7 @@ def mock_client(push: Push) -> Iterator[MagicMock]:
         client.events.return_value = EventPage(
             events=[Event.from_dict(e) for e in page["events"]], next=page["next"]
         )
+        client.metrics.return_value = EdgeMetrics.from_text((FIXTURES / "metrics.txt").read_text())
         client.camera_snapshot.return_value = b"\xff\xd8camera\xff\xd9"
         client.event_image.return_value = b"\xff\xd8event\xff\xd9"
         client.start_pairing.return_value = PairingCode(code="482913", expires_at=None)

@@ -32,7 +32,7 @@ from pytest_homeassistant_custom_component.typing import (
     WebSocketGenerator,
 )
 
-from custom_components.peerwatch.api import Camera, PeerwatchConnectionError
+from custom_components.peerwatch.api import Camera, EdgeMetrics, PeerwatchConnectionError
 from custom_components.peerwatch.const import DOMAIN
 
 from .conftest import EDGE_ID, ENTRY_ID, Push, payload
@@ -73,8 +73,10 @@ async def test_sensors(hass: HomeAssistant) -> None:
     assert count.state == "1"
     assert count.attributes[ATTR_FRIENDLY_NAME] == "Front door Person count"
     assert hass.states.get("sensor.garden_dog_count").state == "0"
-    fps = hass.states.get("sensor.front_door_analysed_frame_rate")
+    fps = hass.states.get("sensor.front_door_frame_rate")
     assert (fps.state, fps.attributes[ATTR_UNIT_OF_MEASUREMENT]) == ("4.9", "fps")
+    analysis = hass.states.get("sensor.front_door_analysis_time")
+    assert (analysis.state, analysis.attributes[ATTR_UNIT_OF_MEASUREMENT]) == ("31.25", "ms")
     inference = hass.states.get("sensor.home_edge_inference_time")
     assert (inference.state, inference.attributes[ATTR_UNIT_OF_MEASUREMENT]) == ("20.0", "ms")
     assert hass.states.get("sensor.home_edge_paired_devices").state == "1"
@@ -83,14 +85,12 @@ async def test_sensors(hass: HomeAssistant) -> None:
 async def test_fps_falls_back_to_camera_status(
     hass: HomeAssistant, mock_config_entry: MockConfigEntry, push: Push
 ) -> None:
-    """Without `stats` for a camera, its status' fps is shown; for no camera, unknown."""
+    """Without metrics, a camera's status gives its fps; inference time is unknown."""
     coordinator = mock_config_entry.runtime_data
-    coordinator.data.info = type(coordinator.data.info)(
-        **{**coordinator.data.info.__dict__, "stats": {}}
-    )
+    coordinator.data.metrics = EdgeMetrics.from_text("")
     push.send({"type": "camera.status", "camera": payload("info.json")["cameras"][1]})
     await hass.async_block_till_done()
-    assert hass.states.get("sensor.garden_analysed_frame_rate").state == "5.0"
+    assert hass.states.get("sensor.garden_frame_rate").state == "5.0"
     assert hass.states.get("sensor.home_edge_inference_time").state == STATE_UNKNOWN
 
 
