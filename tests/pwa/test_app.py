@@ -4,13 +4,14 @@ screen, and re-registers when the registrar restarts."""
 
 from __future__ import annotations
 
+import asyncio
 import struct
 from collections.abc import Callable
 
 import pytest
 from playwright.async_api import Browser, BrowserContext, Page, expect
 
-from tests.pwa.conftest import PHONE
+from tests.pwa.stack import PHONE
 from tests.support import ServerProcess
 
 pytestmark = pytest.mark.slow
@@ -120,6 +121,6 @@ async def test_pairing_screen_and_registrar_restart(
 
     reg.stop()
     await expect(page.locator(".pill")).to_have_attribute("data-phase", "offline")
-    registrar_factory(port=reg.port, name="registrar-restarted")
+    await asyncio.to_thread(registrar_factory, port=reg.port, name="registrar-restarted")
     await expect(page.locator(".pill")).to_have_attribute("data-phase", "unpaired", timeout=15000)
     assert not errors, errors

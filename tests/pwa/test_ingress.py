@@ -14,7 +14,7 @@ from collections.abc import Callable
 import pytest
 from playwright.async_api import Browser, Page, expect
 
-from tests.pwa.conftest import PHONE, Edge
+from tests.pwa.stack import PHONE, Edge
 
 pytestmark = pytest.mark.slow
 

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from playwright.async_api import Browser, Page, expect
 
-from tests.pwa.conftest import PHONE, Edge
+from tests.pwa.stack import PHONE, Edge
 from tests.pwa.test_ingress import check_screens
 from tests.support import ServerProcess
 
@@ -65,7 +65,7 @@ async def test_pair_view_events_live_video_and_reconnect(
 ) -> None:
     reg = registrar_factory()
     url = f"http://127.0.0.1:{reg.port}/"
-    edge = edge_factory(registrar=url)
+    edge = await asyncio.to_thread(edge_factory, registrar=url)
     context = await browser.new_context(viewport=PHONE, device_scale_factor=2)
     page = await context.new_page()
     errors: list[str] = []
@@ -96,7 +96,7 @@ async def test_pair_view_events_live_video_and_reconnect(
     reg.stop()
     await expect(page.locator(".pill")).to_have_attribute("data-registrar", "offline")
     await expect(page.locator(".pill")).to_have_attribute("data-phase", "online")
-    registrar_factory(port=reg.port, name="registrar-restarted")
+    await asyncio.to_thread(registrar_factory, port=reg.port, name="registrar-restarted")
     await expect(page.locator(".pill")).to_have_attribute("data-registrar", "online", timeout=30000)
 
     # A fresh start of the paired app goes through the new registrar straight to the edge.
