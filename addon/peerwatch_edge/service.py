@@ -10,7 +10,9 @@ import signal
 from .api import ApiOptions, ApiServer
 from .bus import EventBus, Subscription
 from .config import EdgeConfig
+from .devices import DeviceRegistry
 from .edge import Edge
+from .remote import RemotePeer
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -43,15 +45,26 @@ async def run(config: EdgeConfig, api_options: ApiOptions | None = None) -> None
         loop.add_signal_handler(sig, stopping.set)
     bus = EventBus(loop)
     edge = Edge(config, bus)
-    api = ApiServer(edge, api_options or ApiOptions.from_env())
+    options = api_options or ApiOptions.from_env()
+    devices = DeviceRegistry(config.data_dir)
+    remote = (
+        RemotePeer(config, name=options.name, devices=devices, bus=bus)
+        if config.registrar is not None
+        else None
+    )
+    api = ApiServer(edge, options, devices=devices, remote=remote)
     async with bus.subscribe() as subscription:
         logger = asyncio.create_task(log_messages(subscription))
         try:
             await edge.start()
             await api.start()
+            if remote is not None:
+                await remote.start()
             await stopping.wait()
             _LOGGER.info("stopping")
         finally:
+            if remote is not None:
+                await remote.stop()
             await api.stop()
             await edge.stop()
             logger.cancel()
