@@ -78,6 +78,10 @@ class App {
     this.transport.start();
     this.showState(this.transport.state);
     addEventListener("hashchange", () => this.route());
+    document.addEventListener("visibilitychange", () => {
+      // Phones suspend background pages: when we come back, reconnect at once.
+      if (document.visibilityState === "visible" && this.transport.state.phase === "offline") this.transport.retry?.();
+    });
     this.route();
   }
 

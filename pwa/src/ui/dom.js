@@ -87,6 +87,25 @@ export function formatTime(iso) {
   return today ? timeFmt.format(d) : `${dateFmt.format(d)}, ${timeFmt.format(d)}`;
 }
 
+/** "14:03:12": the time of day only (lists that are grouped by day). */
+export function formatClock(iso) {
+  const d = new Date(iso);
+  return Number.isNaN(d.getTime()) ? "" : timeFmt.format(d);
+}
+
+const longDayFmt = new Intl.DateTimeFormat(undefined, { weekday: "long", day: "numeric", month: "long" });
+
+/** "Today", "Yesterday" or "Monday 23 November". */
+export function formatDay(iso) {
+  if (!iso) return "";
+  const d = new Date(iso);
+  const today = new Date();
+  const yesterday = new Date(today.getFullYear(), today.getMonth(), today.getDate() - 1);
+  if (d.toDateString() === today.toDateString()) return "Today";
+  if (d.toDateString() === yesterday.toDateString()) return "Yesterday";
+  return longDayFmt.format(d);
+}
+
 /** "12 s ago", "5 min ago", "3 h ago", else the date. */
 export function formatAgo(iso) {
   if (!iso) return "never";

@@ -1,7 +1,7 @@
 // Timeline: newest events first with thumbnails; endless scroll with the `before` cursor;
 // new events pushed by the edge appear at the top.
 
-import { capitalize, formatDuration, formatTime, h, icon } from "./dom.js";
+import { capitalize, formatClock, formatDay, formatDuration, h, icon } from "./dom.js";
 
 const PAGE_SIZE = 20;
 
@@ -55,7 +55,7 @@ export function renderTimeline(ctx, scope) {
     const e = entry.event;
     entry.title.textContent = `${capitalize(e.label)} · ${Math.round(e.score * 100)}%`;
     entry.where.textContent = describe(e);
-    entry.when.textContent = formatTime(e.started_at);
+    entry.when.textContent = formatClock(e.started_at);
     entry.when.dateTime = e.started_at;
     entry.badge.textContent = e.ended_at ? formatDuration(e.started_at, e.ended_at) : "Now";
     entry.badge.className = e.ended_at ? "badge" : "badge live";
@@ -80,6 +80,30 @@ export function renderTimeline(ctx, scope) {
     return el;
   }
 
+  /** Put a day heading above the first event of each day. */
+  function markDays() {
+    for (const el of list.querySelectorAll("li.day")) el.remove();
+    let previous = null;
+    for (const el of [...list.children]) {
+      const day = formatDay(entries.get(el.dataset.id)?.event.started_at);
+      if (day !== previous) el.before(h("li.day", { "aria-hidden": "true" }, day));
+      previous = day;
+    }
+  }
+
+  /** After a reconnect: add events that started while we were away. */
+  async function refreshTop() {
+    try {
+      const page = await transport.json("GET", `/api/v1/events?limit=${PAGE_SIZE}`, null, { signal: scope.signal });
+      const fresh = (page.events ?? []).filter((e) => !entries.has(e.id));
+      if (!scope.alive || !fresh.length) return;
+      list.prepend(...fresh.map(item));
+      markDays();
+    } catch {
+      // the next reconnect tries again
+    }
+  }
+
   async function loadMore() {
     if (loading || done || !scope.alive) return;
     loading = true;
@@ -91,6 +115,7 @@ export function renderTimeline(ctx, scope) {
       if (!scope.alive) return;
       started = true;
       for (const event of page.events ?? []) if (!entries.has(event.id)) list.append(item(event));
+      markDays();
       next = page.next ?? null;
       done = !next;
       status.textContent = entries.size ? (done ? "That's everything." : "") : "Nothing happened yet. Events appear here as soon as a camera sees something.";
@@ -124,12 +149,11 @@ export function renderTimeline(ctx, scope) {
       if (msg.type === "event.end" || (!hadSnapshot && msg.event.has_snapshot)) loadThumb(entry);
     } else if (msg.type === "event.start" || msg.type === "event.update") {
       list.prepend(item(msg.event));
+      markDays();
       status.textContent = "";
     }
   });
-  scope.listen(transport, "ready", () => {
-    if (!started) loadMore();
-  });
+  scope.listen(transport, "ready", () => (started ? refreshTop() : loadMore()));
   scope.interval(() => {
     for (const entry of entries.values()) if (!entry.event.ended_at) fill(entry);
   }, 1000);
