@@ -23,9 +23,8 @@ async def wait_status(subscription: Subscription, camera: str, *, online: bool) 
         while True:
             message = await subscription.get()
             status = message.get("camera")
-            if message["type"] == "camera.status" and status["id"] == camera:
-                if status["online"] is online:
-                    return status
+            if status is not None and status["id"] == camera and status["online"] is online:
+                return status
 
 
 @pytest.mark.slow
