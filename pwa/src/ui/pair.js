@@ -108,10 +108,8 @@ export function renderPair(ctx, scope) {
         .probeEdge(edgeId)
         .then((channel) => {
           if (!scope.alive) return channel.close();
+          // The edge closes an idle handshake after 10 s; the card stays and Pair dials again.
           candidates.set(edgeId, { channel, hello: channel.hello });
-          channel.addEventListener("close", () => {
-            if (channel !== transport.channel) candidates.delete(edgeId);
-          });
           renderList();
         })
         .catch(() => candidates.delete(edgeId));
