@@ -141,15 +141,12 @@ def damaged_copy(video_path: Path, target: Path) -> Path:
 
 def ended(camera_id: str) -> Callable[[dict[str, Any]], bool]:
     """Match the status message of a file camera that reached its end."""
-    return lambda m: (
-        m["type"] == "camera.status"
-        and m["camera"]
-        == {
-            **m["camera"],
-            "id": camera_id,
-            "error": "end of file",
-        }
-    )
+
+    def match(message: dict[str, Any]) -> bool:
+        status = message.get("camera", {})
+        return status.get("id") == camera_id and status.get("error") == "end of file"
+
+    return match
 
 
 @pytest.mark.slow
