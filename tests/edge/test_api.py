@@ -137,7 +137,7 @@ def edge(
         )
     finally:
         assert server.stop() == 0, server.log()
-        assert "Traceback" not in server.log(), server.log()
+        assert "ERROR peerwatch_edge.api" not in server.log(), server.log()
 
 
 @pytest.fixture
@@ -444,6 +444,9 @@ async def test_devices_pairing_and_revoke(
     assert window["code"].isdigit()
     expires = datetime.fromisoformat(window["expires_at"].replace("Z", "+00:00"))
     assert timedelta(minutes=4) < expires - datetime.now(UTC) <= timedelta(minutes=5)
+    async with client.post("/api/v1/pairing", json={}) as resp:
+        assert resp.status == 201
+        assert (await resp.json())["expires_at"] >= window["expires_at"]  # a fresh window
     async with client.post("/api/v1/pairing", json={"x": 1}) as resp:
         await _error(resp, 400)
     async with client.delete("/api/v1/devices/unknown") as resp:
