@@ -1,0 +1,387 @@
+"""Remote access against real peers: a real registrar process, a real edge process (file camera on
+the fixture clip, real models, its local API on loopback) and the PWA's side of the protocol in
+Python/aiortc (`remote_client.py`), signaling through the registrar like npm `peerjs` does.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+import time
+import urllib.request
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import pytest
+import yaml
+from aiortc.rtcdtlstransport import RTCCertificate
+
+from peerwatch_edge.remote.certificate import fingerprint_of
+from tests.edge.remote_client import EdgeLink, RegistrarClient, linked
+from tests.support import PYTHON, REPO, ServerProcess, free_port
+
+pytestmark = pytest.mark.slow
+
+
+@dataclass
+class Stack:
+    """A registrar and an edge registered with it."""
+
+    registrar_url: str
+    api_url: str
+    token: str
+    data_dir: Path
+    peer_id: str
+    edge: ServerProcess
+    registrar: ServerProcess
+
+    @property
+    def auth(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.token}"}
+
+
+def our_registrar(tmp: Path, port: int) -> ServerProcess:
+    argv = [PYTHON, "-m", "peerwatch_registrar", "--host", "127.0.0.1", "--port", str(port)]
+    return ServerProcess(argv, port=port, log_path=tmp / "registrar.log").start()
+
+
+def npm_peer_server(tmp: Path, port: int) -> ServerProcess:
+    peerjs = REPO / "pwa" / "node_modules" / ".bin" / "peerjs"
+    argv = [str(peerjs), "--host", "127.0.0.1", "--port", str(port)]
+    return ServerProcess(argv, port=port, log_path=tmp / "peerjs.log").start()
+
+
+def start_edge(tmp: Path, models_dir: Path, video_path: Path, registrar_url: str) -> ServerProcess:
+    port = free_port()
+    config = {
+        "data_dir": str(tmp / "data"),
+        "models_dir": str(models_dir),
+        "api": {"host": "127.0.0.1", "port": port},
+        "registrar": {"url": registrar_url},
+        "cameras": [
+            {
+                "id": "cam1",
+                "name": "Camera one",
+                "source": str(video_path),
+                "fps": 5,
+                "end_after": 1,
+                "motion": {"interval": 0.5},
+            }
+        ],
+    }
+    (tmp / "edge.yaml").write_text(yaml.safe_dump(config))
+    server = ServerProcess(
+        [PYTHON, "-m", "peerwatch_edge", "--config", str(tmp / "edge.yaml")],
+        port=port,
+        log_path=tmp / "edge.log",
+        health_url=f"http://127.0.0.1:{port}/api/v1/health",
+    )
+    return server.start(timeout=60)
+
+
+def edge_info(api_url: str, token: str) -> dict[str, Any]:
+    request = urllib.request.Request(  # noqa: S310
+        f"{api_url}/api/v1/info", headers={"Authorization": f"Bearer {token}"}
+    )
+    with urllib.request.urlopen(request, timeout=2) as resp:  # noqa: S310
+        return dict(json.loads(resp.read()))
+
+
+def wait_registrar_status(api_url: str, token: str, connected: bool, timeout: float = 20.0) -> str:
+    """Poll `/info` until the edge is (or is no longer) registered; return its peer id."""
+    deadline = time.monotonic() + timeout
+    info: dict[str, Any] = {}
+    while time.monotonic() < deadline:
+        info = edge_info(api_url, token)
+        if (info["registrar"] == "connected") == connected:
+            return str(info["peer_id"])
+        time.sleep(0.1)
+    pytest.fail(f"the edge's registrar status stayed: {info}")
+
+
+def make_stack(tmp: Path, models_dir: Path, video_path: Path, npm: bool = False) -> Stack:
+    port = free_port()
+    registrar = (npm_peer_server if npm else our_registrar)(tmp, port)
+    registrar_url = f"http://127.0.0.1:{port}"
+    try:
+        edge = start_edge(tmp, models_dir, video_path, registrar_url)
+    except BaseException:
+        registrar.stop()
+        raise
+    api_url = f"http://127.0.0.1:{edge.port}"
+    token = (tmp / "data" / "api_token").read_text().strip()
+    return Stack(
+        registrar_url,
+        api_url,
+        token,
+        tmp / "data",
+        wait_registrar_status(api_url, token, connected=True),
+        edge,
+        registrar,
+    )
+
+
+def stop_stack(stack: Stack) -> None:
+    code = stack.edge.stop()
+    stack.registrar.stop()
+    log = stack.edge.log()
+    assert code == 0, log
+    assert "Traceback" not in log, log
+
+
+@pytest.fixture(scope="module")
+def stack(
+    tmp_path_factory: pytest.TempPathFactory, models_dir: Path, video_path: Path
+) -> Iterator[Stack]:
+    made = make_stack(tmp_path_factory.mktemp("remote"), models_dir, video_path)
+    yield made
+    stop_stack(made)
+
+
+@pytest.fixture
+async def http(stack: Stack) -> AsyncIterator[aiohttp.ClientSession]:
+    async with aiohttp.ClientSession(stack.api_url, headers=stack.auth) as session:
+        yield session
+
+
+@pytest.fixture
+async def registrar(stack: Stack) -> AsyncIterator[RegistrarClient]:
+    async with RegistrarClient(stack.registrar_url) as client:
+        yield client
+
+
+async def pairing_code(http: aiohttp.ClientSession) -> str:
+    async with http.post("/api/v1/pairing") as resp:
+        assert resp.status == 201
+        return str((await resp.json())["code"])
+
+
+async def paired_link(
+    http: aiohttp.ClientSession, registrar: RegistrarClient, peer_id: str
+) -> EdgeLink:
+    code = await pairing_code(http)
+    link = await EdgeLink.open(registrar, peer_id)
+    reply = await link.pair(code)
+    assert reply["type"] == "paired", reply
+    return link
+
+
+async def event_with_snapshot(http: aiohttp.ClientSession) -> str:
+    """The id of an event with a snapshot (the clip shows a person)."""
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        async with http.get("/api/v1/events") as resp:
+            events = (await resp.json())["events"]
+        for event in events:
+            if event["has_snapshot"]:
+                return str(event["id"])
+        await asyncio.sleep(0.3)
+    pytest.fail("no event with a snapshot")
+
+
+async def relayed_bytes(url: str) -> float:
+    async with aiohttp.ClientSession() as session, session.get(f"{url}/metrics") as resp:
+        text = await resp.text()
+    match = re.search(r"^peerwatch_registrar_bytes_relayed_total (\S+)$", text, re.M)
+    assert match, text
+    return float(match.group(1))
+
+
+# --- pairing, RPC, pushes --------------------------------------------------------------------
+
+
+async def test_room_hello_pairing_rpc_and_push(
+    stack: Stack, http: aiohttp.ClientSession, registrar: RegistrarClient
+) -> None:
+    assert stack.peer_id.startswith("pw-edge-")
+    assert stack.peer_id in await registrar.room_members()
+    relayed_before = await relayed_bytes(stack.registrar_url)
+
+    async with linked(registrar, stack.peer_id) as link:
+        assert link.hello["type"] == "hello"
+        assert link.hello["version"] == 1
+        assert link.hello["edge_id"] == stack.peer_id
+        assert link.hello["pairing"] is False
+        reply = await link.pair("123456")
+        assert reply["code"] == "pairing_closed"
+        await link.wait_closed()
+
+    code = await pairing_code(http)
+    async with linked(registrar, stack.peer_id) as link:
+        assert link.hello["pairing"] is True
+        wrong = f"{(int(code) + 1) % 1_000_000:06d}"
+        assert (await link.pair(wrong))["code"] == "bad_code"
+        assert not link.closed.is_set()  # a typo leaves the channel open for a retry
+        assert (await link.pair(code))["type"] == "paired"
+        assert link.device is not None
+
+        resp = await link.request("GET", "/api/v1/events?limit=5")
+        assert resp.status == 200
+        assert resp.headers["content-type"].startswith("application/json")
+        assert "events" in json.loads(resp.body)
+
+        event_id = await event_with_snapshot(http)
+        path = f"/api/v1/events/{event_id}/snapshot.jpg"
+        async with http.get(path) as local:
+            expected = await local.read()
+        assert len(expected) > 16 * 1024  # so the body really is chunked
+        remote = await link.request("GET", path)
+        assert (remote.status, remote.headers["content-type"]) == (200, "image/jpeg")
+        assert remote.body == expected
+
+        many = await asyncio.gather(*(link.request("GET", path) for _ in range(8)))
+        assert all(r.status == 200 and r.body == expected for r in many)
+
+        # Errors of one request are that request's response; the channel stays usable.
+        assert (await link.request("GET", "/api/v1/events/nope")).status == 404
+        assert (await link.request("GET", "/etc/passwd")).status == 400
+        assert (await link.request("GET", "/api/v1/../../etc/passwd")).status == 400
+        assert (await link.request("PUT", "/api/v1/events")).status == 405
+        assert (await link.request("GET", "/api/v1/cameras/cam1/stream.mjpeg")).status == 400
+
+        off = await link.request("PATCH", "/api/v1/cameras/cam1", {"detection_enabled": False})
+        assert off.status == 200
+        while True:
+            push = await asyncio.wait_for(link.pushes.get(), 10)
+            if push["type"] == "camera.status" and not push["camera"]["detection_enabled"]:
+                break
+        on = await link.request("PATCH", "/api/v1/cameras/cam1", {"detection_enabled": True})
+        assert on.status == 200
+        moved = len(expected) * 9
+
+    device_id, key = link.device
+    async with linked(registrar, stack.peer_id) as again:
+        assert (await again.auth(device_id, key))["type"] == "auth_ok"
+        assert (await again.request("GET", "/api/v1/cameras")).status == 200
+
+    # Privacy: the registrar relayed signaling only, a small fraction of the bytes moved.
+    relayed = await relayed_bytes(stack.registrar_url) - relayed_before
+    assert 0 < relayed < moved / 10, (relayed, moved)
+
+
+# --- security --------------------------------------------------------------------------------
+
+
+async def test_stranger_gets_nothing(stack: Stack, registrar: RegistrarClient) -> None:
+    async with linked(registrar, stack.peer_id) as link:
+        assert set(link.hello) == {"type", "version", "edge_id", "name", "nonce", "pairing"}
+        link.send({"type": "request", "id": 1, "method": "GET", "path": "/api/v1/events"})
+        error = await link.next()
+        assert (error["type"], error["code"]) == ("error", "unauthorized")
+        await link.wait_closed()
+        assert link.binary_before_ready == 0
+        assert link.inbox.empty()
+
+    async with linked(registrar, stack.peer_id) as link:
+        link.channel.send("not json")
+        assert (await link.next())["code"] == "bad_request"
+        await link.wait_closed()
+
+    async with linked(registrar, stack.peer_id) as link:
+        frame = link.auth_frame("0123456789abcdef", b"k" * 32)
+        link.send(frame)
+        assert (await link.next())["code"] == "unauthorized"
+        await link.wait_closed()
+
+
+async def test_wrong_key_replayed_mac_and_claimed_fingerprint_are_refused(
+    stack: Stack, http: aiohttp.ClientSession, registrar: RegistrarClient
+) -> None:
+    link = await paired_link(http, registrar, stack.peer_id)
+    await link.close()
+    assert link.device is not None
+    device_id, key = link.device
+
+    async with linked(registrar, stack.peer_id) as wrong_key:
+        assert (await wrong_key.auth(device_id, bytes(32)))["code"] == "unauthorized"
+        await wrong_key.wait_closed()
+
+    async with linked(registrar, stack.peer_id) as first:
+        recorded = first.auth_frame(device_id, key)
+        first.send(recorded)
+        assert (await first.next())["type"] == "auth_ok"
+    async with linked(registrar, stack.peer_id) as replay:
+        replay.send(recorded)  # a MAC over another session's nonce and fingerprints
+        assert (await replay.next())["code"] == "unauthorized"
+        await replay.wait_closed()
+
+    # A man in the middle presents its own certificate: the app's MAC then names fingerprints
+    # the edge does not see on its DTLS leg.
+    other = fingerprint_of(RTCCertificate.generateCertificate())
+    async with linked(registrar, stack.peer_id) as claimed:
+        assert (await claimed.auth(device_id, key, fp_app=other))["code"] == "unauthorized"
+        await claimed.wait_closed()
+
+    async with linked(registrar, stack.peer_id) as ok:
+        assert (await ok.auth(device_id, key))["type"] == "auth_ok"
+
+
+async def test_revoked_device_is_refused(
+    stack: Stack, http: aiohttp.ClientSession, registrar: RegistrarClient
+) -> None:
+    link = await paired_link(http, registrar, stack.peer_id)
+    await link.close()
+    assert link.device is not None
+    device_id, key = link.device
+    async with http.delete(f"/api/v1/devices/{device_id}") as resp:
+        assert resp.status == 204
+    async with linked(registrar, stack.peer_id) as again:
+        assert (await again.auth(device_id, key))["code"] == "unauthorized"
+        await again.wait_closed()
+
+
+async def test_media_calls_and_other_serializations_get_no_answer(
+    stack: Stack, registrar: RegistrarClient
+) -> None:
+    for options in ({"kind": "media"}, {"serialization": "json"}, {"serialization": "binary"}):
+        with pytest.raises(TimeoutError):
+            await EdgeLink.open(registrar, stack.peer_id, wait=1.5, **options)
+    assert "'media' connections are not served" in stack.edge.log()
+    async with linked(registrar, stack.peer_id) as link:  # and the edge still serves
+        assert link.hello["type"] == "hello"
+
+
+async def test_silent_channel_is_closed_after_the_handshake_timeout(
+    stack: Stack, registrar: RegistrarClient
+) -> None:
+    async with linked(registrar, stack.peer_id) as link:
+        began = time.monotonic()
+        assert (await link.next(wait=15))["code"] == "timeout"
+        await link.wait_closed()
+        assert 9 < time.monotonic() - began < 13
+
+
+# --- the reference npm server, and a registrar restart ---------------------------------------
+
+
+async def test_reference_npm_peer_server_and_registrar_restart(
+    tmp_path: Path, models_dir: Path, video_path: Path
+) -> None:
+    stack = await asyncio.to_thread(make_stack, tmp_path, models_dir, video_path, True)
+    try:
+        async with (
+            aiohttp.ClientSession(stack.api_url, headers=stack.auth) as http,
+            RegistrarClient(stack.registrar_url) as registrar,
+        ):
+            link = await paired_link(http, registrar, stack.peer_id)
+            assert (await link.request("GET", "/api/v1/events")).status == 200
+            await link.close()
+            assert "no plug-and-play rooms" in stack.edge.log()
+
+        stack.registrar.stop()
+        await asyncio.to_thread(wait_registrar_status, stack.api_url, stack.token, False)
+        stack.registrar.start()
+        peer_id = await asyncio.to_thread(
+            wait_registrar_status, stack.api_url, stack.token, True, 30
+        )
+        assert peer_id == stack.peer_id
+        async with RegistrarClient(stack.registrar_url) as registrar:
+            assert link.device is not None
+            async with linked(registrar, stack.peer_id) as again:
+                assert (await again.auth(*link.device))["type"] == "auth_ok"
+    finally:
+        stop_stack(stack)
