@@ -608,6 +608,8 @@ async def test_ingress_serves_ui_and_api_without_token(proxy: aiohttp.ClientSess
         assert resp.status == 200
         html = await resp.text()
     assert '<head><base href="/api/hassio_ingress/abc123/">' in html
+    async with proxy.get("/", headers={"X-Ingress-Path": '/x"><script>'}) as resp:
+        assert '<head><base href="/">' in await resp.text(), "a bad ingress path is ignored"
     async with proxy.get("/app.js") as resp:
         assert "peerwatch" in await resp.text()
     async with proxy.get("/api/v1/info") as resp:
