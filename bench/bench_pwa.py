@@ -87,9 +87,9 @@ async def run(runs: int) -> None:
         reg_port = free_port()
         registrar = registrar_process(reg_port, work / "registrar.log").start()
         url = f"http://127.0.0.1:{reg_port}/"
-        edge = edge_process(work, registrar=url, seed=200)
+        edge = await asyncio.to_thread(edge_process, work, registrar=url, seed=200)
         try:
-            edge.server.start(timeout=60)
+            await asyncio.to_thread(edge.server.start, 60)
             async with async_playwright() as pw:
                 context = await pw.chromium.launch_persistent_context(
                     work / "profile",

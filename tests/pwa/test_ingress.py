@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import re
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 
 import pytest
 from playwright.async_api import Browser, Page, expect
@@ -31,8 +31,15 @@ async def wait_for_video(page: Page) -> None:
     await expect(page.locator(".video-frame .badge.live")).to_be_visible()
 
 
-async def check_screens(page: Page, edge: Edge) -> None:
-    """Cameras → timeline → event detail → live view, all with real data from `edge`."""
+async def no_shot(_name: str) -> None:
+    """Screenshots are not wanted."""
+
+
+async def check_screens(
+    page: Page, edge: Edge, shot: Callable[[str], Awaitable[None]] = no_shot
+) -> None:
+    """Cameras → timeline → event detail → live view, all with real data from `edge`;
+    `shot(name)` is called on each screen once it shows its data."""
     camera = page.locator("article.camera[data-camera=door]")
     await expect(camera).to_contain_text("Front door")
     await expect(camera.locator(".dot")).to_have_class("dot online", timeout=20000)
@@ -41,6 +48,7 @@ async def check_screens(page: Page, edge: Edge) -> None:
         " return i && i.src.startsWith('blob:') && i.naturalWidth > 0; }",
         timeout=20000,
     )
+    await shot("cameras")
 
     event = await asyncio.to_thread(edge.wait_for_event, "person")
     await page.get_by_role("link", name="Timeline").click()
@@ -53,6 +61,7 @@ async def check_screens(page: Page, edge: Edge) -> None:
         arg=event["id"],
         timeout=20000,
     )
+    await shot("timeline")
 
     await card.locator("a").click()
     await expect(page.locator("#event-title")).to_have_text("Person on Front door")
@@ -61,9 +70,11 @@ async def check_screens(page: Page, edge: Edge) -> None:
         " return i && i.src.startsWith('blob:') && i.naturalWidth >= 320; }",
         timeout=20000,
     )
+    await shot("event")
 
     await page.get_by_role("link", name="Live view").click()
     await wait_for_video(page)
+    await shot("live")
 
 
 async def check_endless_scroll(page: Page, seeded: int) -> None:

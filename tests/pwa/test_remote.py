@@ -14,6 +14,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from PIL import Image
 from playwright.async_api import Browser, Page, expect
 
 from tests.pwa.stack import PHONE, Edge
@@ -28,8 +29,19 @@ SCREENSHOTS = os.environ.get("PEERWATCH_SCREENSHOTS")
 async def shot(page: Page, name: str) -> None:
     """Save a README screenshot when asked to (PEERWATCH_SCREENSHOTS=dir)."""
     if SCREENSHOTS:
+        await expect(page.locator(".toast")).to_have_count(0, timeout=10000)
+        await page.evaluate("scrollTo(0, 0)")
         await page.wait_for_timeout(300)
-        await page.screenshot(path=str(Path(SCREENSHOTS) / f"{name}.png"))
+        path = Path(SCREENSHOTS) / f"{name}.png"
+        await page.screenshot(path=str(path))
+        await asyncio.to_thread(compress, path)
+
+
+def compress(path: Path) -> None:
+    """Shrink a screenshot for the repository: 256 colours, dithered."""
+    with Image.open(path) as image:
+        small = image.convert("RGB").quantize(256, dither=Image.Dither.FLOYDSTEINBERG)
+    small.save(path, optimize=True)
 
 
 async def pair(page: Page, edge: Edge) -> None:
@@ -46,12 +58,14 @@ async def pair(page: Page, edge: Edge) -> None:
     await expect(error).to_contain_text("pairing window is closed")
 
     code = (await asyncio.to_thread(edge.call, "POST", "/pairing"))["code"]
+    await expect(option).to_contain_text("Ready to pair", timeout=30000)
     wrong = f"{(int(code) + 1) % 1_000_000:06d}"
     await code_box.fill(wrong)
     await pair_button.click()
     await expect(error).to_contain_text("That code is not right", timeout=15000)
 
     await code_box.fill(code)
+    await expect(error).to_be_hidden()
     await shot(page, "pairing")
     await pair_button.click()
     await expect(page).to_have_url(f"{page.url.split('#')[0]}#/timeline", timeout=15000)
@@ -65,7 +79,7 @@ async def test_pair_view_events_live_video_and_reconnect(
 ) -> None:
     reg = registrar_factory()
     url = f"http://127.0.0.1:{reg.port}/"
-    edge = await asyncio.to_thread(edge_factory, registrar=url)
+    edge = await asyncio.to_thread(edge_factory, registrar=url, seed=12)
     context = await browser.new_context(viewport=PHONE, device_scale_factor=2)
     page = await context.new_page()
     errors: list[str] = []
@@ -86,11 +100,12 @@ async def test_pair_view_events_live_video_and_reconnect(
     assert pairing["edge_id"] == (await asyncio.to_thread(edge.call, "GET", "/info"))["peer_id"]
 
     await page.get_by_role("link", name="Cameras").click()
-    await check_screens(page, edge)
+    await check_screens(page, edge, lambda name: shot(page, name))
 
     await page.get_by_role("link", name="Devices").click()
     device = page.locator(f"li.device[data-device='{pairing['device_id']}']")
     await expect(device).to_contain_text("This device")
+    await shot(page, "devices")
 
     # The registrar restarts: the channel to the edge stays up, the PWA registers again.
     reg.stop()

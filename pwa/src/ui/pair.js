@@ -46,6 +46,7 @@ export function renderPair(ctx, scope) {
   const submit = h("button.primary", { type: "submit", disabled: true }, "Pair");
   code.addEventListener("input", () => {
     code.value = code.value.replace(/\D/g, "").slice(0, 6);
+    showError("");
     updateSubmit();
   });
 
@@ -102,17 +103,27 @@ export function renderPair(ctx, scope) {
       return;
     }
     for (const edgeId of ids) {
-      if (candidates.has(edgeId)) continue;
-      candidates.set(edgeId, { pending: true });
+      const known = candidates.get(edgeId);
+      if (known && !known.stale) continue;
+      if (busy) continue;
+      candidates.set(edgeId, known ? { ...known, stale: false, pending: true } : { pending: true });
       transport
         .probeEdge(edgeId)
         .then((channel) => {
           if (!scope.alive) return channel.close();
-          // The edge closes an idle handshake after 10 s; the card stays and Pair dials again.
-          candidates.set(edgeId, { channel, hello: channel.hello });
+          // The edge ends an idle handshake after 10 s: the card stays, and the next search
+          // dials again for a fresh hello (is the pairing window open now?).
+          const entry = { channel, hello: channel.hello };
+          candidates.set(edgeId, entry);
+          channel.addEventListener("close", () => {
+            if (channel !== transport.channel) entry.stale = true;
+          });
           renderList();
         })
-        .catch(() => candidates.delete(edgeId));
+        .catch(() => {
+          if (!candidates.get(edgeId)?.hello) candidates.delete(edgeId);
+          else candidates.get(edgeId).stale = true;
+        });
     }
   }
 
@@ -125,7 +136,7 @@ export function renderPair(ctx, scope) {
     submit.textContent = "Pairing…";
     try {
       let c = candidates.get(selected);
-      if (!c?.channel || c.channel.closedReason) {
+      if (!c?.channel || c.channel.closedReason || c.pending) {
         const channel = await transport.probeEdge(selected);
         c = { channel, hello: channel.hello };
         candidates.set(selected, c);
@@ -156,7 +167,7 @@ export function renderPair(ctx, scope) {
   return h(
     "section.pair",
     { "aria-labelledby": "pair-title" },
-    h("div.hero", {}, h("div.hero-icon", {}, icon("lock")), h("h2", { id: "pair-title" }, "Pair this phone"), h("p.muted", {}, "Connect to your Peerwatch edge once, on your home network. Afterwards the app reaches it from anywhere, end-to-end encrypted.")),
+    h("div.hero", {}, h("div.hero-icon", {}, icon("lock")), h("h2", { id: "pair-title" }, "Pair this phone"), h("p.muted", {}, "Pair once on your home network. Then reach your cameras from anywhere, end-to-end encrypted.")),
     h("h3", {}, "1. Choose your edge"),
     searching,
     list,
@@ -166,7 +177,7 @@ export function renderPair(ctx, scope) {
       h("h3", {}, "2. Enter the code"),
       h("label", { htmlFor: "pair-code" }, "6-digit code"),
       code,
-      h("p.muted.small", { id: "pair-code-help" }, "In Home Assistant open the Peerwatch device and press “Pair a phone”. The code is valid for 5 minutes."),
+      h("p.muted.small", { id: "pair-code-help" }, "In Home Assistant press “Pair a phone” on the Peerwatch device. The code works for 5 minutes."),
       h("label", { htmlFor: "pair-name" }, "Name of this device"),
       name,
       error,
