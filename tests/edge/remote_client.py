@@ -16,7 +16,7 @@ import json
 import secrets
 import struct
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 import aiohttp
 from aiortc import RTCDataChannel, RTCPeerConnection, RTCSessionDescription
@@ -37,6 +37,12 @@ def hmac256(key: bytes, text: str) -> bytes:
 
 def pairing_key(code: str, edge_nonce_b64: str) -> bytes:
     return hashlib.pbkdf2_hmac("sha256", code.encode(), base64.b64decode(edge_nonce_b64), 200_000)
+
+
+class Signaler(Protocol):
+    """Carries an OFFER to a peer and brings its ANSWER back (a registrar, or an attacker)."""
+
+    async def exchange(self, dst: str, offer: Frame) -> Frame: ...
 
 
 class RegistrarClient:
@@ -79,6 +85,16 @@ class RegistrarClient:
     async def send(self, kind: str, dst: str, payload: Frame) -> None:
         assert self._ws is not None
         await self._ws.send_json({"type": kind, "dst": dst, "payload": payload})
+
+    async def exchange(self, dst: str, offer: Frame) -> Frame:
+        """Send an OFFER payload to `dst` and wait for its ANSWER payload."""
+        connection_id = offer["connectionId"]
+        answer = self.answers[connection_id] = asyncio.get_running_loop().create_future()
+        try:
+            await self.send("OFFER", dst, offer)
+            return await answer
+        finally:
+            self.answers.pop(connection_id, None)
 
     async def room_members(self) -> list[str]:
         """Join our plug-and-play room and return its members."""
@@ -143,7 +159,7 @@ class EdgeLink:
     @classmethod
     async def open(
         cls,
-        registrar: RegistrarClient,
+        registrar: Signaler,
         edge_id: str,
         *,
         certificate: RTCCertificate | None = None,
@@ -159,23 +175,17 @@ class EdgeLink:
         opened = asyncio.Event()
         channel.on("open", opened.set)
         await pc.setLocalDescription(await pc.createOffer())
-        connection_id = f"dc_{secrets.token_hex(8)}"
-        answer = registrar.answers[connection_id] = asyncio.get_running_loop().create_future()
-        await registrar.send(
-            "OFFER",
-            edge_id,
-            {
-                "sdp": {"type": "offer", "sdp": pc.localDescription.sdp},
-                "type": kind,
-                "connectionId": connection_id,
-                "label": "peerwatch",
-                "reliable": True,
-                "serialization": serialization,
-            },
-        )
+        offer = {
+            "sdp": {"type": "offer", "sdp": pc.localDescription.sdp},
+            "type": kind,
+            "connectionId": f"dc_{secrets.token_hex(8)}",
+            "label": "peerwatch",
+            "reliable": True,
+            "serialization": serialization,
+        }
         try:
             async with asyncio.timeout(wait):
-                reply = await answer
+                reply = await registrar.exchange(edge_id, offer)
                 sdp = reply["sdp"]["sdp"]
                 link.fp_edge = remote_fingerprint(sdp)
                 await pc.setRemoteDescription(RTCSessionDescription(sdp=sdp, type="answer"))
@@ -184,8 +194,6 @@ class EdgeLink:
         except BaseException:
             await pc.close()
             raise
-        finally:
-            registrar.answers.pop(connection_id, None)
         return link
 
     # --- frames ------------------------------------------------------------------------------
@@ -303,7 +311,7 @@ class EdgeLink:
 
 
 @contextlib.asynccontextmanager
-async def linked(registrar: RegistrarClient, edge_id: str, **kwargs: Any) -> Any:
+async def linked(registrar: Signaler, edge_id: str, **kwargs: Any) -> Any:
     """`EdgeLink.open` as a context manager that closes the link."""
     link = await EdgeLink.open(registrar, edge_id, **kwargs)
     try:

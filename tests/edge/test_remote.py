@@ -18,6 +18,7 @@ from typing import Any
 import aiohttp
 import pytest
 import yaml
+from aiortc import RTCDataChannel, RTCPeerConnection, RTCSessionDescription
 from aiortc.rtcdtlstransport import RTCCertificate
 
 from peerwatch_edge.remote.certificate import fingerprint_of
@@ -318,6 +319,60 @@ async def test_wrong_key_replayed_mac_and_claimed_fingerprint_are_refused(
 
     async with linked(registrar, stack.peer_id) as ok:
         assert (await ok.auth(device_id, key))["type"] == "auth_ok"
+
+
+class SwappingRegistrar:
+    """A malicious registrar: it answers the app's OFFER itself (its own certificate, so its own
+    fingerprint in the ANSWER), offers to the edge from its own peer, and bridges the two
+    DataChannels frame by frame. DTLS passes on both legs; only the fingerprints differ."""
+
+    def __init__(self, honest: RegistrarClient) -> None:
+        self.honest = honest
+        self.legs: list[Any] = []
+
+    async def exchange(self, dst: str, offer: dict[str, Any]) -> dict[str, Any]:
+        to_edge = await EdgeLink.open(self.honest, dst)
+        pc = RTCPeerConnection()
+        self.legs += [to_edge, pc]
+
+        @pc.on("datachannel")
+        def bridge(to_app: RTCDataChannel) -> None:
+            to_app.send(json.dumps(to_edge.hello))
+            to_app.on("message", to_edge.channel.send)
+            to_edge.channel.on("message", to_app.send)
+
+        await pc.setRemoteDescription(RTCSessionDescription(**offer["sdp"]))
+        await pc.setLocalDescription(await pc.createAnswer())
+        answer = {"type": pc.localDescription.type, "sdp": pc.localDescription.sdp}
+        return {"sdp": answer, "type": "data", "connectionId": offer["connectionId"]}
+
+    async def close(self) -> None:
+        for leg in self.legs:
+            await leg.close()
+
+
+async def test_registrar_in_the_middle_is_detected(
+    stack: Stack, http: aiohttp.ClientSession, registrar: RegistrarClient
+) -> None:
+    link = await paired_link(http, registrar, stack.peer_id)
+    await link.close()
+    assert link.device is not None
+    mitm = SwappingRegistrar(registrar)
+    try:
+        async with linked(mitm, stack.peer_id) as fooled:
+            # The app's check of its pinned fingerprint would stop here; skip it to show that
+            # the edge refuses on its own: the MAC names fingerprints it does not see.
+            assert fooled.fp_edge != link.fp_edge
+            assert (await fooled.auth(*link.device))["code"] == "unauthorized"
+            await mitm.legs[0].wait_closed()  # the edge hung up on the attacker's leg
+
+        code = await pairing_code(http)
+        async with linked(mitm, stack.peer_id) as pairing:
+            assert pairing.hello["pairing"] is True
+            assert (await pairing.pair(code))["code"] == "bad_code"  # the right code, yet refused
+            assert pairing.device is None
+    finally:
+        await mitm.close()
 
 
 async def test_revoked_device_is_refused(
