@@ -24,6 +24,13 @@ from tests.support import ServerProcess
 pytestmark = pytest.mark.slow
 
 SCREENSHOTS = os.environ.get("PEERWATCH_SCREENSHOTS")
+KV_GET = """(key) => new Promise((resolve) => {
+    const req = indexedDB.open("peerwatch");
+    req.onsuccess = () => {
+        const get = req.result.transaction("kv").objectStore("kv").get(key);
+        get.onsuccess = () => { req.result.close(); resolve(get.result); };
+    };
+})"""
 
 
 async def shot(page: Page, name: str) -> None:
@@ -86,15 +93,7 @@ async def test_pair_view_events_live_video_and_reconnect(
     page.on("pageerror", lambda exc: errors.append(str(exc)))
     await page.goto(url)
     await pair(page, edge)
-    pairing = await page.evaluate(
-        """() => new Promise((resolve) => {
-            const req = indexedDB.open("peerwatch");
-            req.onsuccess = () => {
-                const get = req.result.transaction("kv").objectStore("kv").get("pairing");
-                get.onsuccess = () => resolve(get.result);
-            };
-        })"""
-    )
+    pairing = await page.evaluate(KV_GET, "pairing")
     devices = (await asyncio.to_thread(edge.call, "GET", "/devices"))["devices"]
     assert [d["id"] for d in devices] == [pairing["device_id"]]
     assert pairing["edge_id"] == (await asyncio.to_thread(edge.call, "GET", "/info"))["peer_id"]
@@ -118,4 +117,70 @@ async def test_pair_view_events_live_video_and_reconnect(
     await page.goto(url + "#/timeline")
     await expect(page.locator(".pill")).to_have_attribute("data-phase", "online", timeout=30000)
     await expect(page.locator("li.event-card").first).to_contain_text("Person")
+    assert not errors, errors
+
+
+KV_SET = """([key, value]) => new Promise((resolve, reject) => {
+    const req = indexedDB.open("peerwatch");
+    req.onsuccess = () => {
+        const tx = req.result.transaction("kv", "readwrite");
+        tx.objectStore("kv").put(value, key);
+        tx.oncomplete = () => { req.result.close(); resolve(); };
+        tx.onerror = () => reject(tx.error);
+    };
+})"""
+
+
+async def test_pin_mismatch_revoked_device_and_forget(
+    browser: Browser,
+    registrar_factory: Callable[..., ServerProcess],
+    edge_factory: Callable[..., Edge],
+) -> None:
+    """The PWA refuses an edge whose certificate is not the pinned one, tells a revoked device
+    to pair again, and "Forget this edge" revokes it on the edge and returns to pairing."""
+    reg = registrar_factory()
+    url = f"http://127.0.0.1:{reg.port}/"
+    edge = await asyncio.to_thread(edge_factory, registrar=url)
+    context = await browser.new_context(viewport=PHONE)
+    page = await context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.on("dialog", lambda dialog: asyncio.ensure_future(dialog.accept()))
+    await page.goto(url)
+    await expect(page.locator("button.edge-option")).to_contain_text("Home", timeout=30000)
+    code = (await asyncio.to_thread(edge.call, "POST", "/pairing"))["code"]
+    await page.get_by_label("6-digit code").fill(code)
+    await page.get_by_role("button", name="Pair", exact=True).click()
+    await expect(page.locator(".pill")).to_have_attribute("data-phase", "online", timeout=15000)
+    pairing = await page.evaluate(KV_GET, "pairing")
+    pill, banner = page.locator(".pill"), page.locator(".banner")
+
+    # As if a registrar had put another peer (another certificate) where the edge should be.
+    forged = {**pairing, "fingerprint": "sha-256 " + ":".join(["AB"] * 32)}
+    await page.evaluate(KV_SET, ["pairing", forged])
+    await page.reload()
+    await expect(pill).to_have_attribute("data-phase", "refused", timeout=15000)
+    await expect(banner).to_contain_text("Security check failed")
+    await page.evaluate(KV_SET, ["pairing", pairing])
+    await page.reload()
+    await expect(pill).to_have_attribute("data-phase", "online", timeout=15000)
+
+    await asyncio.to_thread(edge.call, "DELETE", f"/devices/{pairing['device_id']}")
+    await page.reload()
+    await expect(pill).to_have_attribute("data-phase", "refused", timeout=15000)
+    await expect(banner).to_contain_text("Pair it again")
+
+    # Pair again, then forget the edge from Settings: revoked there, back to pairing here.
+    await page.evaluate("indexedDB.deleteDatabase('peerwatch')")
+    await page.goto(url)
+    await expect(page.locator("button.edge-option")).to_contain_text("Home", timeout=30000)
+    code = (await asyncio.to_thread(edge.call, "POST", "/pairing"))["code"]
+    await page.get_by_label("6-digit code").fill(code)
+    await page.get_by_role("button", name="Pair", exact=True).click()
+    await expect(pill).to_have_attribute("data-phase", "online", timeout=15000)
+    await page.get_by_role("link", name="Settings").click()
+    await page.get_by_role("button", name="Forget this edge").click()
+    await expect(page).to_have_url(f"{url}#/pair", timeout=15000)
+    await expect(page.locator("button.edge-option")).to_contain_text("Home", timeout=30000)
+    assert (await asyncio.to_thread(edge.call, "GET", "/devices"))["devices"] == []
     assert not errors, errors
