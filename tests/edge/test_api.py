@@ -11,11 +11,13 @@ from __future__ import annotations
 import asyncio
 import io
 import json
+import statistics
 import time
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import aiohttp
 import pytest
@@ -483,30 +485,40 @@ async def test_metrics(client: aiohttp.ClientSession) -> None:
 # --- live: WebSocket, MJPEG, WebRTC ----------------------------------------------------------
 
 
+async def _next_push(ws: aiohttp.ClientWebSocketResponse, kind: str) -> dict[str, Any]:
+    """The next push of `kind` about a person on cam1 (30 s at most)."""
+    async with asyncio.timeout(30):
+        while True:
+            message = await ws.receive_json()
+            event = message.get("event", {})
+            if message["type"] == kind and event["label"] == "person":
+                assert event["camera"] == "cam1"
+                return message
+
+
 async def test_websocket_pushes_event_start_within_a_second(
     client: aiohttp.ClientSession,
 ) -> None:
-    """Switching detection off ends the live event; on again, the person makes a new one."""
+    """Detection off ends the live event; on again, the person makes a new one. Latency is from
+    the event's `started_at` (when the edge got the frame) to receipt; the median of three is
+    taken so one scheduling hiccup of a shared CI machine does not decide."""
+    latencies = []
     async with client.ws_connect("/api/v1/ws") as ws:
         hello = await ws.receive_json(timeout=5)
         assert hello["type"] == "hello"
         assert hello["cameras"][0]["id"] == "cam1"
-        async with client.patch("/api/v1/cameras/cam1", json={"detection_enabled": False}):
-            pass
-        await asyncio.sleep(1.5)
-        async with client.patch("/api/v1/cameras/cam1", json={"detection_enabled": True}):
-            pass
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            message = await ws.receive_json(timeout=30)
-            if message["type"] == "event.start" and message["event"]["label"] == "person":
-                received = datetime.now(UTC)
-                break
-        else:
-            pytest.fail("no event.start pushed")
-    started = datetime.fromisoformat(message["event"]["started_at"].replace("Z", "+00:00"))
-    assert message["event"]["camera"] == "cam1"
-    assert (received - started).total_seconds() < 1.0
+        for _ in range(3):
+            async with client.patch("/api/v1/cameras/cam1", json={"detection_enabled": False}):
+                pass
+            await asyncio.sleep(1.0)
+            async with client.patch("/api/v1/cameras/cam1", json={"detection_enabled": True}):
+                pass
+            message = await _next_push(ws, "event.start")
+            received = datetime.now(UTC)
+            started = datetime.fromisoformat(message["event"]["started_at"].replace("Z", "+00:00"))
+            latencies.append((received - started).total_seconds())
+    assert statistics.median(latencies) < 1.0, latencies
+    assert max(latencies) < 3.0, latencies
 
 
 async def test_mjpeg_stream_gives_jpeg_frames(client: aiohttp.ClientSession) -> None:

@@ -11,7 +11,7 @@ from typing import Final
 from aiohttp import WSCloseCode, WSMsgType, web
 
 from ..bus import Subscription
-from .errors import bad_request
+from .errors import ApiError, bad_request
 from .params import json_body, only_keys, path_id
 from .state import state_of
 
@@ -22,6 +22,7 @@ MAX_MJPEG_FPS: Final = 15.0
 DEFAULT_MJPEG_FPS: Final = 5.0
 HEARTBEAT: Final = 20.0
 MAX_SDP: Final = 32 * 1024
+MAX_WS_CLIENTS: Final = 64
 
 
 def _fps(request: web.Request, default: float) -> float:
@@ -78,6 +79,8 @@ async def _forward(subscription: Subscription, ws: web.WebSocketResponse) -> Non
 async def websocket(request: web.Request) -> web.WebSocketResponse:
     """Push `event.start|update|end` and `camera.status`; the first message is a `hello`."""
     state = state_of(request)
+    if len(state.ws_clients) >= MAX_WS_CLIENTS:
+        raise ApiError(429, "too_many_clients", f"at most {MAX_WS_CLIENTS} WebSocket clients")
     ws = web.WebSocketResponse(heartbeat=HEARTBEAT, max_msg_size=4096)
     await ws.prepare(request)
     state.ws_clients.add(ws)
