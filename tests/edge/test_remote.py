@@ -7,131 +7,30 @@ from __future__ import annotations
 
 import asyncio
 import json
-import re
 import time
-import urllib.request
 from collections.abc import AsyncIterator, Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import aiohttp
 import pytest
-import yaml
 from aiortc import RTCDataChannel, RTCPeerConnection, RTCSessionDescription
 from aiortc.rtcdtlstransport import RTCCertificate
 
 from peerwatch_edge.remote.certificate import fingerprint_of
 from tests.edge.remote_client import EdgeLink, RegistrarClient, linked
-from tests.support import PYTHON, REPO, ServerProcess, free_port
+from tests.edge.remote_stack import (
+    Stack,
+    event_with_snapshot,
+    make_stack,
+    paired_link,
+    pairing_code,
+    relayed_bytes,
+    stop_stack,
+    wait_registrar_status,
+)
 
 pytestmark = pytest.mark.slow
-
-
-@dataclass
-class Stack:
-    """A registrar and an edge registered with it."""
-
-    registrar_url: str
-    api_url: str
-    token: str
-    data_dir: Path
-    peer_id: str
-    edge: ServerProcess
-    registrar: ServerProcess
-
-    @property
-    def auth(self) -> dict[str, str]:
-        return {"Authorization": f"Bearer {self.token}"}
-
-
-def our_registrar(tmp: Path, port: int) -> ServerProcess:
-    argv = [PYTHON, "-m", "peerwatch_registrar", "--host", "127.0.0.1", "--port", str(port)]
-    return ServerProcess(argv, port=port, log_path=tmp / "registrar.log").start()
-
-
-def npm_peer_server(tmp: Path, port: int) -> ServerProcess:
-    peerjs = REPO / "pwa" / "node_modules" / ".bin" / "peerjs"
-    argv = [str(peerjs), "--host", "127.0.0.1", "--port", str(port)]
-    return ServerProcess(argv, port=port, log_path=tmp / "peerjs.log").start()
-
-
-def start_edge(tmp: Path, models_dir: Path, video_path: Path, registrar_url: str) -> ServerProcess:
-    port = free_port()
-    config = {
-        "data_dir": str(tmp / "data"),
-        "models_dir": str(models_dir),
-        "api": {"host": "127.0.0.1", "port": port},
-        "registrar": {"url": registrar_url},
-        "cameras": [
-            {
-                "id": "cam1",
-                "name": "Camera one",
-                "source": str(video_path),
-                "fps": 5,
-                "end_after": 1,
-                "motion": {"interval": 0.5},
-            }
-        ],
-    }
-    (tmp / "edge.yaml").write_text(yaml.safe_dump(config))
-    server = ServerProcess(
-        [PYTHON, "-m", "peerwatch_edge", "--config", str(tmp / "edge.yaml")],
-        port=port,
-        log_path=tmp / "edge.log",
-        health_url=f"http://127.0.0.1:{port}/api/v1/health",
-    )
-    return server.start(timeout=60)
-
-
-def edge_info(api_url: str, token: str) -> dict[str, Any]:
-    request = urllib.request.Request(  # noqa: S310
-        f"{api_url}/api/v1/info", headers={"Authorization": f"Bearer {token}"}
-    )
-    with urllib.request.urlopen(request, timeout=2) as resp:  # noqa: S310
-        return dict(json.loads(resp.read()))
-
-
-def wait_registrar_status(api_url: str, token: str, connected: bool, timeout: float = 20.0) -> str:
-    """Poll `/info` until the edge is (or is no longer) registered; return its peer id."""
-    deadline = time.monotonic() + timeout
-    info: dict[str, Any] = {}
-    while time.monotonic() < deadline:
-        info = edge_info(api_url, token)
-        if (info["registrar"] == "connected") == connected:
-            return str(info["peer_id"])
-        time.sleep(0.1)
-    pytest.fail(f"the edge's registrar status stayed: {info}")
-
-
-def make_stack(tmp: Path, models_dir: Path, video_path: Path, npm: bool = False) -> Stack:
-    port = free_port()
-    registrar = (npm_peer_server if npm else our_registrar)(tmp, port)
-    registrar_url = f"http://127.0.0.1:{port}"
-    try:
-        edge = start_edge(tmp, models_dir, video_path, registrar_url)
-    except BaseException:
-        registrar.stop()
-        raise
-    api_url = f"http://127.0.0.1:{edge.port}"
-    token = (tmp / "data" / "api_token").read_text().strip()
-    return Stack(
-        registrar_url,
-        api_url,
-        token,
-        tmp / "data",
-        wait_registrar_status(api_url, token, connected=True),
-        edge,
-        registrar,
-    )
-
-
-def stop_stack(stack: Stack) -> None:
-    code = stack.edge.stop()
-    stack.registrar.stop()
-    log = stack.edge.log()
-    assert code == 0, log
-    assert "Traceback" not in log, log
 
 
 @pytest.fixture(scope="module")
@@ -153,43 +52,6 @@ async def http(stack: Stack) -> AsyncIterator[aiohttp.ClientSession]:
 async def registrar(stack: Stack) -> AsyncIterator[RegistrarClient]:
     async with RegistrarClient(stack.registrar_url) as client:
         yield client
-
-
-async def pairing_code(http: aiohttp.ClientSession) -> str:
-    async with http.post("/api/v1/pairing") as resp:
-        assert resp.status == 201
-        return str((await resp.json())["code"])
-
-
-async def paired_link(
-    http: aiohttp.ClientSession, registrar: RegistrarClient, peer_id: str
-) -> EdgeLink:
-    code = await pairing_code(http)
-    link = await EdgeLink.open(registrar, peer_id)
-    reply = await link.pair(code)
-    assert reply["type"] == "paired", reply
-    return link
-
-
-async def event_with_snapshot(http: aiohttp.ClientSession) -> str:
-    """The id of an event with a snapshot (the clip shows a person)."""
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        async with http.get("/api/v1/events") as resp:
-            events = (await resp.json())["events"]
-        for event in events:
-            if event["has_snapshot"]:
-                return str(event["id"])
-        await asyncio.sleep(0.3)
-    pytest.fail("no event with a snapshot")
-
-
-async def relayed_bytes(url: str) -> float:
-    async with aiohttp.ClientSession() as session, session.get(f"{url}/metrics") as resp:
-        text = await resp.text()
-    match = re.search(r"^peerwatch_registrar_bytes_relayed_total (\S+)$", text, re.M)
-    assert match, text
-    return float(match.group(1))
 
 
 # --- pairing, RPC, pushes --------------------------------------------------------------------
