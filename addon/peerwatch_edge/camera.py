@@ -48,6 +48,9 @@ class Frame:
     time: datetime
     monotonic: float
     seq: int
+    tensor: np.ndarray | None = None
+    """The object model's input, prepared on the reader thread when the motion gate let the
+    frame through (None: a still scene, or detection off)."""
 
 
 class FrameSubscription:
@@ -103,6 +106,8 @@ class Camera:
         self._jpeg: tuple[int, bytes] | None = None
         self._subscribers: set[FrameSubscription] = set()
         self._stop = threading.Event()
+        self._taken = threading.Event()
+        """Set when the pipeline took the frame: an unpaced source waits for it."""
         self._thread: threading.Thread | None = None
         self._task: asyncio.Task[None] | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -247,16 +252,32 @@ class Camera:
             delay = min(BACKOFF_MAX, delay * 2)
             self.reconnects += 1
 
+    def _prepare(self, image: np.ndarray, now: float) -> np.ndarray | None:
+        """Gate a frame and, if worth analysing, resize it for the object model. Done here on
+        the reader thread, it overlaps the previous frame's inference."""
+        detectors = self.detectors
+        if detectors is None or not self._detection_enabled:
+            return None
+        if not self.gate.should_run(image, now, busy=self.tracker.busy):
+            self.skipped_still += 1
+            return None
+        return detectors.models.objects.prepare(image)
+
     def _on_frame(self, image: np.ndarray) -> None:
         now = time.monotonic()
+        tensor = self._prepare(image, now)
         with self._lock:
             seq = self._frame.seq + 1 if self._frame is not None else 1
-            self._frame = Frame(image, utcnow(), now, seq)
+            self._frame = Frame(image, utcnow(), now, seq, tensor)
             self._frame_times.append(now)
             if len(self._frame_times) > 30:
                 del self._frame_times[:-30]
             self.frames += 1
         self._call_soon(self._frame_arrived)
+        if not self.source.paced:
+            while not self._taken.wait(0.5) and not self._stop.is_set():
+                pass
+            self._taken.clear()
 
     def _call_soon(self, func: Callable[..., object], *args: object) -> None:
         loop = self._loop
@@ -301,23 +322,22 @@ class Camera:
                 continue
             self._ready.clear()
             frame = self._frame
+            self._taken.set()
             if frame is None or frame.seq == last_seq:
                 continue
             last_seq = frame.seq
             if not self._detection_enabled or self.detectors is None:
                 await self._apply(self.tracker.end_all(utcnow()))
                 continue
+            if frame.tensor is None:  # a still scene
+                await self._apply(self.tracker.expire(frame.monotonic, frame.time))
+                continue
             try:
                 found = await loop.run_in_executor(self.executor, self._analyse, frame)
             except Exception:
                 _LOGGER.exception("camera %s: analysis failed", self.id)
                 continue
-            if found is not None:
-                await self._apply(
-                    self.tracker.update(found, frame.image, frame.monotonic, frame.time)
-                )
-            else:
-                await self._apply(self.tracker.expire(frame.monotonic, frame.time))
+            await self._apply(self.tracker.update(found, frame.image, frame.monotonic, frame.time))
 
     async def _idle(self) -> None:
         """No new frame for a second: end quiet tracks; notice a stalled stream."""
@@ -329,15 +349,15 @@ class Camera:
         if self._online and stalled:
             self._set_online(False, f"no frame for {self.config.stall_timeout:.0f} s")
 
-    def _analyse(self, frame: Frame) -> list[tuple[Detection, list[str]]] | None:
-        """Gate, detect and filter one frame (worker thread); None when the scene is still."""
+    def _analyse(self, frame: Frame) -> list[tuple[Detection, list[str]]]:
+        """Detect and filter one frame the gate let through (worker thread)."""
         assert self.detectors is not None
         started = time.perf_counter()
-        if not self.gate.should_run(frame.image, frame.monotonic, busy=self.tracker.busy):
-            self.skipped_still += 1
-            return None
         found = []
-        for detection in self.detectors.detect(frame.image, frame.monotonic, self._min_score):
+        detections = self.detectors.detect(
+            frame.image, frame.monotonic, self._min_score, frame.tensor
+        )
+        for detection in detections:
             if not self._wanted(detection):
                 continue
             zones = zones_of(detection.box, self.config.zones)

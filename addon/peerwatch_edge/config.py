@@ -59,6 +59,7 @@ class CameraConfig:
     source_type: SourceType
     fps: float = 5.0
     loop: bool = True
+    realtime: bool = True
     detect: tuple[str, ...] = ("object",)
     objects: ObjectsConfig = field(default_factory=ObjectsConfig)
     zones: dict[str, tuple[Point, ...]] = field(default_factory=dict)
@@ -159,6 +160,7 @@ CAMERA_SCHEMA: Final = vol.Schema(
         vol.Optional("source_type"): vol.In(("rtsp", "mjpeg", "snapshot", "file")),
         vol.Optional("fps", default=5.0): vol.All(vol.Coerce(float), vol.Range(0.1, 30.0)),
         vol.Optional("loop", default=True): bool,
+        vol.Optional("realtime", default=True): bool,
         vol.Optional("detect", default=["object"]): vol.All(
             [vol.In(DETECTORS)], vol.Length(min=1), vol.Unique()
         ),
@@ -256,6 +258,7 @@ def _camera(data: dict[str, Any], base: Path) -> CameraConfig:
         source_type=source_type,
         fps=data["fps"],
         loop=data["loop"],
+        realtime=data["realtime"],
         detect=tuple(data["detect"]),
         objects=ObjectsConfig(
             labels=tuple(data["objects"]["labels"]),

@@ -36,7 +36,7 @@ def test_motion_gate_skips_still_scenes_and_runs_periodically() -> None:
 def test_sensitivity_changes_what_counts() -> None:
     frame = scene()
     small = frame.copy()
-    small[10:30, 10:40] = 255  # 0.26% of the frame
+    small[10:40, 10:50] = 255  # 0.5% of the frame
     calm, keen = MotionGate(0.1), MotionGate(0.95)
     for gate in (calm, keen):
         gate.moved(frame)

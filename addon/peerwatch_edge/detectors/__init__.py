@@ -52,9 +52,16 @@ class Detectors:
         self._falls = FallJudge(fall_window)
         self._lock = threading.Lock()
 
-    def detect(self, image: np.ndarray, when: float, min_score: float = 0.3) -> list[Detection]:
-        """Run every enabled detector on one RGB frame taken at `when` (seconds)."""
-        objects = self.models.objects.detect(image, min(min_score, PERSON_MIN_SCORE))
+    def detect(
+        self,
+        image: np.ndarray,
+        when: float,
+        min_score: float = 0.3,
+        tensor: np.ndarray | None = None,
+    ) -> list[Detection]:
+        """Run every enabled detector on one RGB frame taken at `when` (seconds); `tensor` is
+        the object model's input if already prepared."""
+        objects = self.models.objects.detect(image, min(min_score, PERSON_MIN_SCORE), tensor)
         persons = [d for d in objects if d.label == "person" and d.score >= PERSON_MIN_SCORE]
         persons = [
             persons[i] for i in nms([p.box for p in persons], [p.score for p in persons], 0.5)

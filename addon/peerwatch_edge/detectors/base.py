@@ -70,10 +70,12 @@ class Model:
 
 
 def resize(image: np.ndarray, width: int, height: int) -> np.ndarray:
-    """Resize an RGB frame (bilinear) to the model's input size."""
+    """Resize an RGB frame to the model's input size (area averaging when shrinking a lot)."""
     if image.shape[1] == width and image.shape[0] == height:
         return image
-    return np.asarray(Image.fromarray(image).resize((width, height), Image.Resampling.BILINEAR))
+    shrink = image.shape[1] >= 2 * width and image.shape[0] >= 2 * height
+    method = Image.Resampling.BOX if shrink else Image.Resampling.BILINEAR
+    return np.asarray(Image.fromarray(image).resize((width, height), method))
 
 
 def square_crop(

@@ -41,9 +41,14 @@ class ObjectDetector:
         tensor = resize(image, self.model.width, self.model.height)
         return tensor.astype(self.model.input_dtype, copy=False)[None]
 
-    def detect(self, image: np.ndarray, min_score: float = 0.3) -> list[Detection]:
-        """Return every object scoring at least `min_score` (boxes normalised to the frame)."""
-        boxes, classes, scores, count = self.model.run(self.prepare(image))
+    def detect(
+        self, image: np.ndarray, min_score: float = 0.3, tensor: np.ndarray | None = None
+    ) -> list[Detection]:
+        """Return every object scoring at least `min_score` (boxes normalised to the frame);
+        `tensor` is `prepare(image)` when already done."""
+        boxes, classes, scores, count = self.model.run(
+            self.prepare(image) if tensor is None else tensor
+        )
         found = []
         for i in range(int(count[0])):
             score = float(scores[0][i])

@@ -19,7 +19,14 @@ def open_source(config: CameraConfig) -> FrameSource:
     if config.source_type == "snapshot":
         return SnapshotSource(config.source, config.fps, timeout=config.stall_timeout)
     if config.source_type == "file":
-        return StreamSource(config.source, config.fps, timeout=None, file=True, loop=config.loop)
+        return StreamSource(
+            config.source,
+            config.fps,
+            timeout=None,
+            file=True,
+            realtime=config.realtime,
+            loop=config.loop,
+        )
     options = {"rtsp_transport": "tcp"} if config.source_type == "rtsp" else {}
     return StreamSource(
         config.source,

@@ -22,6 +22,8 @@ class FrameSource(ABC):
         self.decode_errors = 0
         self.finished = False
         """True once a source that does not loop reached its end."""
+        self.paced = True
+        """False for a file read as fast as it is analysed: the camera then takes every frame."""
 
     @abstractmethod
     def frames(self, stop: threading.Event) -> Iterator[np.ndarray]:

@@ -41,7 +41,8 @@ class StreamSource(FrameSource):
         self.format = format
         self.timeout = timeout
         self.is_file = file
-        self.realtime = realtime and file
+        self.realtime = realtime or not file
+        self.paced = self.realtime
         self.loop = loop
 
     def _open(self) -> av.container.InputContainer:
@@ -98,7 +99,7 @@ class StreamSource(FrameSource):
                         last = when
                         if not sampler.due(when):
                             continue
-                        if self.realtime:
+                        if self.is_file and self.realtime:
                             stop.wait(max(0.0, started + when - time.monotonic()))
                         yield frame.to_ndarray(format="rgb24")
             except (av.error.FFmpegError, OSError) as err:

@@ -1,0 +1,141 @@
+"""Benchmark the edge pipeline against raw TFLite inference on the same frames, in one run.
+
+1. raw `Interpreter.invoke()` fps on the clip's frames, already resized (the limit);
+2. full pipeline fps: the real camera worker reading the clip as fast as it can (decode, motion
+   gate, resize, inference, tracking, event store with snapshots) → ratio to 1 (goal ≥ 0.9);
+3. CPU time of the analysis on a still scene with the motion gate vs without (goal ≤ 0.1);
+4. how many 5 fps cameras fit on 2 cores, from the measured per-frame CPU costs.
+
+Run: .venv/bin/python bench/bench_pipeline.py [--models-dir DIR] [--video FILE] [--seconds S]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import numpy as np
+
+from peerwatch_edge.config import parse_config
+from peerwatch_edge.detectors import Detectors, Models
+from peerwatch_edge.edge import Edge
+from peerwatch_edge.motion import MotionGate
+from peerwatch_edge.sources import StreamSource
+
+ROOT = Path(__file__).resolve().parent.parent
+SHARED = Path(os.environ.get("PEERWATCH_SHARED", ROOT.parent / "shared"))
+
+
+def decode_all(video: Path) -> tuple[list[np.ndarray], float]:
+    """Every frame of the clip, and the CPU seconds one frame's decode costs."""
+    source = StreamSource(str(video), 1000.0, timeout=None, file=True, realtime=False)
+    start = time.process_time()
+    frames = list(source.frames(threading.Event()))
+    return frames, (time.process_time() - start) / len(frames)
+
+
+def raw_fps(models: Models, frames: list[np.ndarray], seconds: float) -> float:
+    """`invoke()` alone on pre-resized frames: the limit for one inference thread."""
+    interpreter = models.objects.model._interpreter
+    index = interpreter.get_input_details()[0]["index"]
+    tensors = [models.objects.prepare(frame) for frame in frames]
+    count, start = 0, time.perf_counter()
+    while time.perf_counter() - start < seconds:
+        interpreter.set_tensor(index, tensors[count % len(tensors)])
+        interpreter.invoke()
+        count += 1
+    return count / (time.perf_counter() - start)
+
+
+async def pipeline_fps(models_dir: Path, video: Path, seconds: float) -> tuple[float, dict]:
+    """The real Edge and camera worker on the clip, looped, unpaced; analysed frames per second."""
+    with tempfile.TemporaryDirectory() as data:
+        camera = {"id": "bench", "source": str(video), "fps": 30, "loop": True, "realtime": False}
+        config = parse_config(
+            {"data_dir": data, "models_dir": str(models_dir), "cameras": [camera]}
+        )
+        edge = Edge(config)
+        cam = edge.cameras["bench"]
+        cam.source = StreamSource(
+            str(video), 30.0, timeout=None, file=True, realtime=False, loop=True
+        )
+        cam.gate.interval = 0.0  # every frame goes to the detectors, still or not
+        await edge.start()
+        try:
+            await asyncio.sleep(2.0)  # warm up
+            first, start = cam.analysed, time.perf_counter()
+            await asyncio.sleep(seconds)
+            fps = (cam.analysed - first) / (time.perf_counter() - start)
+            stats = edge.stats()
+            events = await edge.store.count()
+        finally:
+            await edge.stop()
+    stats["events_stored"] = events
+    return fps, stats
+
+
+def still_cpu(models: Models, still: np.ndarray, frames: int, *, gated: bool) -> float:
+    """CPU seconds to analyse `frames` copies of a still scene at 5 fps stream time."""
+    detectors = Detectors(models, ("object",))
+    gate = MotionGate(0.5, 10.0)
+    start = time.process_time()
+    for i in range(frames):
+        if not gated or gate.should_run(still, i / 5.0):
+            detectors.detect(still, i / 5.0)
+    return time.process_time() - start
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--models-dir", type=Path, default=SHARED / "models")
+    parser.add_argument(
+        "--video", type=Path, default=SHARED / "fixtures/video/test2-cam-person1.mkv"
+    )
+    parser.add_argument("--seconds", type=float, default=20.0, help="length of each timed run")
+    args = parser.parse_args()
+
+    models = Models(args.models_dir, {"object"})
+    frames, decode_cpu = decode_all(args.video)
+    print(
+        f"clip: {len(frames)} frames {frames[0].shape[1]}x{frames[0].shape[0]}, "
+        f"decode {1000 * decode_cpu:.1f} ms CPU/frame"
+    )
+
+    raw = raw_fps(models, frames, args.seconds)
+    print(f"raw Interpreter.invoke():        {raw:6.1f} fps  ({1000 / raw:.1f} ms)")
+    full, stats = asyncio.run(pipeline_fps(args.models_dir, args.video, args.seconds))
+    cam = stats["cameras"]["bench"]
+    print(
+        f"full pipeline (camera worker):   {full:6.1f} fps  "
+        f"(analysis {cam['analysis_ms']} ms/frame, {stats['events_stored']} events stored)"
+    )
+    print(f"pipeline / raw:                  {full / raw:6.2f}x  (goal >= 0.9)")
+
+    still = frames[0].copy()
+    count = int(min(300, 5 * args.seconds * 3))
+    without = still_cpu(models, still, count, gated=False)
+    with_gate = still_cpu(models, still, count, gated=True)
+    print(
+        f"still scene, {count} frames at 5 fps: CPU {without:.2f} s without gate, "
+        f"{with_gate:.3f} s with gate -> {with_gate / without:.3f}x  (goal <= 0.1)"
+    )
+
+    analysis_cpu = without / count
+    gate_cpu = with_gate / count
+    native_fps = 10.0  # the clip's own rate: every frame is decoded, 5 fps are analysed
+    busy = native_fps * decode_cpu + 5 * analysis_cpu
+    quiet = native_fps * decode_cpu + 5 * gate_cpu
+    print(
+        f"per 5 fps camera ({native_fps:.0f} fps stream): {busy:.2f} cores with motion, "
+        f"{quiet:.2f} cores when still"
+    )
+    print(f"5 fps cameras on 2 cores: {int(2 / busy)} all busy, {int(2 / quiet)} all still")
+
+
+if __name__ == "__main__":
+    main()
