@@ -237,4 +237,9 @@ class App {
 if ("serviceWorker" in navigator && location.protocol !== "file:") {
   navigator.serviceWorker.register("./sw.js").catch(() => {});
 }
-new App(document.getElementById("app")).start();
+const root = document.getElementById("app");
+new App(root).start().catch((err) => {
+  root.replaceChildren(
+    h("main", {}, h("div.card", { role: "alert" }, h("h2", {}, "Peerwatch cannot start"), h("p.muted", {}, err.message))),
+  );
+});

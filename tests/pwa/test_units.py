@@ -207,6 +207,7 @@ async def test_chunk_reassembly_rejects_bad_frames(browser: Browser, src_server:
                 overflow: err(() => r.add(new Uint8Array([0, 0, 0, 1, 1, 2, 3, 4, 5]).buffer)),
                 dropped: r.pending(1),
                 badSize: err(() => r.expect(2, -1)),
+                tooBig: err(() => r.expect(3, pw.MAX_BODY_BYTES + 1)),
             };
         }"""
     )
@@ -214,6 +215,7 @@ async def test_chunk_reassembly_rejects_bad_frames(browser: Browser, src_server:
     assert "more bytes than announced" in got["overflow"]
     assert got["dropped"] is False
     assert "bad body size" in got["badSize"]
+    assert "bad body size" in got["tooBig"]
 
 
 async def test_rpc_many_in_flight_cancel_and_close(browser: Browser, src_server: str) -> None:

@@ -112,7 +112,13 @@ export class EdgeChannel extends EventTarget {
     ) {
       throw this.fail(new ChannelError("bad_edge_mac", "The edge's answer did not check out; not paired."));
     }
-    b64decode(reply.device_key);
+    let key;
+    try {
+      key = b64decode(reply.device_key);
+    } catch {
+      key = null;
+    }
+    if (key?.length !== 32) throw this.fail(new ChannelError("bad_request", "The edge sent a malformed device key."));
     this.ready = true;
     return {
       edge_id: this.edgeId,

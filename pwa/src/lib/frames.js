@@ -2,6 +2,7 @@
 // per request until the announced size has arrived (docs/remote-protocol.md, "The DataChannel").
 
 export const HEADER_BYTES = 4;
+export const MAX_BODY_BYTES = 64 * 1024 * 1024;
 
 /** Split one binary frame into its request id and payload view. */
 export function parseFrame(buffer) {
@@ -18,7 +19,7 @@ export class Reassembler {
 
   /** Expect `size` bytes for request `id`. */
   expect(id, size) {
-    if (!Number.isSafeInteger(size) || size < 0) throw new Error(`bad body size ${size}`);
+    if (!Number.isSafeInteger(size) || size < 0 || size > MAX_BODY_BYTES) throw new Error(`bad body size ${size}`);
     this.bodies.set(id, { buf: new Uint8Array(size), got: 0 });
   }
 

@@ -69,13 +69,17 @@ export class RpcClient {
     const call = this.calls.get(msg.id);
     if (!call || call.head) return false;
     const size = msg.size ?? 0;
-    if (!Number.isSafeInteger(size) || size < 0 || !Number.isInteger(msg.status)) {
+    if (!Number.isInteger(msg.status)) {
       call.reject(new RpcError(`malformed response ${msg.id}`));
       return true;
     }
     call.head = msg;
-    if (size === 0) this._complete(call, new Uint8Array(0));
-    else this.frames.expect(msg.id, size);
+    try {
+      if (size === 0) this._complete(call, new Uint8Array(0));
+      else this.frames.expect(msg.id, size);
+    } catch (err) {
+      call.reject(new RpcError(`response ${msg.id}: ${err.message}`));
+    }
     return true;
   }
 

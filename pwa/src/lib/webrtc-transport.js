@@ -93,16 +93,20 @@ export class WebRtcTransport extends Transport {
     const delay = this.regBackoff.next();
     this.setState({ registrar: "offline", registrarRetryAt: Date.now() + delay });
     this._updatePhase();
-    this.regTimer = setTimeout(() => {
-      this.regTimer = null;
-      if (peer.destroyed) {
-        this._newPeer();
-      } else if (peer.disconnected) {
-        this.setState({ registrar: "connecting" });
-        peer.reconnect();
-        this._armOpenTimeout(peer);
-      }
-    }, delay);
+    this.regTimer = setTimeout(() => this._reconnectRegistrar(peer), delay);
+  }
+
+  _reconnectRegistrar(peer) {
+    clearTimeout(this.regTimer);
+    this.regTimer = null;
+    if (peer !== this.peer || this.closed) return;
+    if (peer.destroyed) {
+      this._newPeer();
+    } else if (peer.disconnected) {
+      this.setState({ registrar: "connecting" });
+      peer.reconnect();
+      this._armOpenTimeout(peer);
+    }
   }
 
   /** Base URL of the registrar's room routes for this peer. */
@@ -207,11 +211,7 @@ export class WebRtcTransport extends Transport {
     this.edgeTimer = null;
     this.edgeBackoff.reset();
     this.regBackoff.reset();
-    if (this.regTimer) {
-      clearTimeout(this.regTimer);
-      this.regTimer = null;
-      this._registrarLost(this.peer);
-    }
+    if (this.regTimer) this._reconnectRegistrar(this.peer);
     this._connectEdge();
   }
 
