@@ -9,12 +9,10 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from http import HTTPStatus
 from pathlib import Path
 
 import pytest
-import yaml
 from homeassistant.components import media_source
 from homeassistant.config_entries import SOURCE_USER
 from homeassistant.const import ATTR_ENTITY_ID, STATE_OFF, STATE_ON
@@ -23,18 +21,12 @@ from homeassistant.data_entry_flow import FlowResultType
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
 from custom_components.peerwatch.const import DOMAIN, EVENT_DETECTION
-from tests.support import PYTHON, ServerProcess, free_port
+
+from .real_edge import RealEdge, run_real_edge
 
 pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("socket_enabled")]
 OCCUPANCY = "binary_sensor.hall_person_occupancy"
 WAIT = 45.0
-
-
-@dataclass
-class RealEdge:
-    port: int
-    token: str
-    process: ServerProcess
 
 
 @pytest.fixture
@@ -42,39 +34,8 @@ def real_edge(
     socket_enabled: None, tmp_path: Path, models_dir: Path, video_path: Path
 ) -> Iterator[RealEdge]:
     """A real edge with one file camera looping the fixture video (started outside the loop)."""
-    port = free_port()
-    config = {
-        "data_dir": str(tmp_path / "data"),
-        "models_dir": str(models_dir),
-        "api": {"host": "127.0.0.1", "port": port},
-        "cameras": [
-            {
-                "id": "hall",
-                "name": "Hall",
-                "source": str(video_path),
-                "fps": 5,
-                "detect": ["object"],
-                "end_after": 1,
-                "motion": {"interval": 0.5},
-            }
-        ],
-    }
-    config_path = tmp_path / "edge.yaml"
-    config_path.write_text(yaml.safe_dump(config))
-    process = ServerProcess(
-        [PYTHON, "-m", "peerwatch_edge", "--config", str(config_path)],
-        port=port,
-        log_path=tmp_path / "edge.log",
-        health_url=f"http://127.0.0.1:{port}/api/v1/health",
-        env={"PEERWATCH_NAME": "Test edge"},
-    )
-    process.start(timeout=60)
-    try:
-        token = (tmp_path / "data" / "api_token").read_text().strip()
-        yield RealEdge(port=port, token=token, process=process)
-    finally:
-        assert process.stop() == 0, process.log()
-        assert "Traceback" not in process.log(), process.log()
+    with run_real_edge(tmp_path, models_dir, video_path) as edge:
+        yield edge
 
 
 async def _until(hass: HomeAssistant, check: Callable[[], bool]) -> None:
