@@ -80,6 +80,7 @@ export class WebRtcTransport extends Transport {
     clearTimeout(this.openTimer);
     this.regBackoff.reset();
     this.registrarOnline = true;
+    this.joinedRoom = null; // a new registration starts outside any room
     this.setState({ registrar: "online" });
     this._updatePhase();
     this.dispatchEvent(new Event("registrar-open"));
@@ -118,7 +119,7 @@ export class WebRtcTransport extends Transport {
     return `${secure ? "https" : "http"}://${host}:${port}${p}${key}/${id}/${token}/room/`;
   }
 
-  /** Join our plug-and-play room; returns the `pw-edge-*` ids in it. */
+  /** Join our plug-and-play room (once per registration); returns the `pw-edge-*` ids in it. */
   async findEdges() {
     if (!this.registrarOnline) throw new ChannelError("offline", "The signaling server is not reachable.");
     const base = this._roomBase();
@@ -127,10 +128,15 @@ export class WebRtcTransport extends Transport {
       if (!resp.ok) throw new ChannelError("room", `The signaling server refused the room request (HTTP ${resp.status}).`);
       return resp.json();
     };
-    if (!this.roomId) this.roomId = (await get(`${base}id`)).roomId;
-    const joined = await get(`${base}${this.roomId}/join`, { method: "POST" });
-    const ids = Array.isArray(joined?.clientsIds) ? joined.clientsIds : [];
-    return ids.filter((id) => typeof id === "string" && id.startsWith("pw-edge-"));
+    let ids;
+    if (this.joinedRoom) {
+      ids = await get(`${base}${this.joinedRoom}/members`);
+    } else {
+      const { roomId } = await get(`${base}id`);
+      ids = (await get(`${base}${roomId}/join`, { method: "POST" }))?.clientsIds;
+      this.joinedRoom = roomId;
+    }
+    return (Array.isArray(ids) ? ids : []).filter((id) => typeof id === "string" && id.startsWith("pw-edge-"));
   }
 
   /** Open an unauthenticated channel to an edge and read its hello (for the pairing screen). */
