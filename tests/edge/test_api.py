@@ -263,34 +263,38 @@ async def test_cameras_and_snapshot(client: aiohttp.ClientSession) -> None:
         await _error(resp, 404)
 
 
+def _persisted(data_dir: Path) -> bool | None:
+    """cam1's `detection_enabled` as the edge saved it (None before the first save)."""
+    try:
+        return json.loads((data_dir / "cameras.json").read_text())["cam1"]["detection_enabled"]
+    except FileNotFoundError:
+        return None
+
+
 async def test_patch_detection_is_applied_pushed_and_persisted(
     client: aiohttp.ClientSession, edge: EdgeUnderTest
 ) -> None:
-    async with client.ws_connect("/api/v1/ws") as ws:
-        await ws.receive_json(timeout=5)
-        async with client.patch("/api/v1/cameras/cam1", json={"detection_enabled": False}) as resp:
-            assert resp.status == 200
+    try:
+        async with client.ws_connect("/api/v1/ws") as ws:
+            await ws.receive_json(timeout=5)
+            body = {"detection_enabled": False}
+            async with client.patch("/api/v1/cameras/cam1", json=body) as resp:
+                assert resp.status == 200
+                assert (await resp.json())["detection_enabled"] is False
+            async with asyncio.timeout(5):
+                while (message := await ws.receive_json())["type"] != "camera.status":
+                    pass
+            assert message["camera"]["detection_enabled"] is False
+        async with client.get("/api/v1/cameras/cam1") as resp:
             assert (await resp.json())["detection_enabled"] is False
-        deadline = time.monotonic() + 5
-        while time.monotonic() < deadline:
-            message = await ws.receive_json(timeout=5)
-            if message["type"] == "camera.status":
-                assert message["camera"]["detection_enabled"] is False
+        for _ in range(50):  # the edge saves on its store thread
+            if _persisted(edge.data_dir) is False:
                 break
-        else:
-            pytest.fail("no camera.status push")
-    async with client.get("/api/v1/cameras/cam1") as resp:
-        assert (await resp.json())["detection_enabled"] is False
-    deadline = time.monotonic() + 5
-    while time.monotonic() < deadline:
-        settings = json.loads((edge.data_dir / "cameras.json").read_text())
-        if settings["cam1"]["detection_enabled"] is False:
-            break
-        await asyncio.sleep(0.1)
-    else:
-        pytest.fail("the setting was not persisted")
-    async with client.patch("/api/v1/cameras/cam1", json={"detection_enabled": True}) as resp:
-        assert (await resp.json())["detection_enabled"] is True
+            await asyncio.sleep(0.1)
+        assert _persisted(edge.data_dir) is False
+    finally:
+        async with client.patch("/api/v1/cameras/cam1", json={"detection_enabled": True}) as resp:
+            assert (await resp.json())["detection_enabled"] is True
 
 
 @pytest.mark.parametrize(
