@@ -63,6 +63,12 @@ class App {
       this.transport = new HttpTransport();
       this.edgeName = info.name;
     } else {
+      if (!window.isSecureContext || !crypto.subtle) {
+        throw new Error(
+          "This page was opened over plain HTTP. Browsers allow the encryption Peerwatch needs only on " +
+            "HTTPS (or on this computer's localhost): open the app from your registrar's https:// address.",
+        );
+      }
       this.identity = await loadIdentity();
       this.pairing = (await kv.get("pairing")) ?? null;
       this.registrarUrl = (await kv.get("registrar")) ?? new URL("/", location.href).href;
