@@ -2,7 +2,8 @@
 (file camera, real models) registered with it, and Chromium at phone size. The PWA finds the
 edge in its room, is refused while no pairing window is open and with a wrong code, pairs with
 the code from `POST /api/v1/pairing`, then shows the person event with its snapshot and live
-video over the authenticated DataChannel, survives a registrar restart and starts again paired.
+video over the authenticated DataChannel, survives a registrar restart, starts again paired,
+and reconnects by itself when the edge restarts.
 
 Set PEERWATCH_SCREENSHOTS=docs/screenshots to save the README screenshots from this run."""
 
@@ -117,6 +118,15 @@ async def test_pair_view_events_live_video_and_reconnect(
     await page.goto(url + "#/timeline")
     await expect(page.locator(".pill")).to_have_attribute("data-phase", "online", timeout=30000)
     await expect(page.locator("li.event-card").first).to_contain_text("Person")
+
+    # The edge goes away: the app says so and keeps trying; the edge comes back (same data dir,
+    # same peer id and certificate) and the app is connected again without any user action.
+    await asyncio.to_thread(edge.server.stop)
+    await expect(page.locator(".banner")).to_contain_text("Home is unreachable", timeout=30000)
+    await expect(page.locator(".banner")).to_contain_text("retrying in")
+    await asyncio.to_thread(edge_factory, registrar=url)
+    await expect(page.locator(".pill")).to_have_attribute("data-phase", "online", timeout=45000)
+    await expect(page.locator(".banner")).to_be_hidden()
     assert not errors, errors
 
 
