@@ -114,6 +114,11 @@ async def test_room_hello_pairing_rpc_and_push(
                 break
         on = await link.request("PATCH", "/api/v1/cameras/cam1", {"detection_enabled": True})
         assert on.status == 200
+        while True:  # the looping clip keeps making person events
+            push = await asyncio.wait_for(link.pushes.get(), 30)
+            if push["type"].startswith("event."):
+                assert push["event"]["camera"] == "cam1"
+                break
         moved = len(expected) * 9
 
     device_id, key = link.device
