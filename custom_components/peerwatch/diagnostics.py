@@ -26,6 +26,7 @@ async def async_get_config_entry_diagnostics(
         ),
         "runtime": coordinator.diagnostics(),
         "info": async_redact_data(asdict(data.info), TO_REDACT),
+        "metrics": asdict(data.metrics),
         "paired_devices": [asdict(d) for d in data.devices],
         "open_events": [asdict(e) for e in data.open_events.values()],
     }

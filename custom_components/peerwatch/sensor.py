@@ -64,6 +64,7 @@ CAMERA_DIAGNOSTICS: tuple[PeerwatchSensorDescription, ...] = (
     PeerwatchSensorDescription(
         key="analysis_time",
         translation_key="analysis_time",
+        entity_registry_enabled_default=False,
         device_class=SensorDeviceClass.DURATION,
         native_unit_of_measurement=UnitOfTime.MILLISECONDS,
         state_class=SensorStateClass.MEASUREMENT,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import yaml
 from awesomeversion import AwesomeVersion
 from homeassistant.core import HomeAssistant
 from homeassistant.loader import async_get_integration
@@ -11,7 +12,8 @@ from homeassistant.loader import async_get_integration
 from custom_components.peerwatch.const import DOMAIN
 from tests.support import REPO
 
-MANIFEST = REPO / "custom_components" / DOMAIN / "manifest.json"
+INTEGRATION = REPO / "custom_components" / DOMAIN
+MANIFEST = INTEGRATION / "manifest.json"
 HACS_KEYS = {
     "name",
     "content_in_root",
@@ -58,3 +60,53 @@ def test_hacs_json_matches_its_schema() -> None:
     assert set(hacs) <= HACS_KEYS, "HACS rejects unknown keys"
     assert AwesomeVersion(hacs["homeassistant"]) >= AwesomeVersion("2025.4.0")
     assert (REPO / "README.md").is_file()
+
+
+RULES_2025_4 = {
+    # bronze
+    "action-setup", "appropriate-polling", "brands", "common-modules", "config-flow",
+    "config-flow-test-coverage", "dependency-transparency", "docs-actions",
+    "docs-high-level-description", "docs-installation-instructions", "docs-removal-instructions",
+    "entity-event-setup", "entity-unique-id", "has-entity-name", "runtime-data",
+    "test-before-configure", "test-before-setup", "unique-config-entry",
+    # silver
+    "action-exceptions", "config-entry-unloading", "docs-configuration-parameters",
+    "docs-installation-parameters", "entity-unavailable", "integration-owner",
+    "log-when-unavailable", "parallel-updates", "reauthentication-flow", "test-coverage",
+    # gold
+    "devices", "diagnostics", "discovery", "discovery-update-info", "docs-data-update",
+    "docs-examples", "docs-known-limitations", "docs-supported-devices",
+    "docs-supported-functions", "docs-troubleshooting", "docs-use-cases", "dynamic-devices",
+    "entity-category", "entity-device-class", "entity-disabled-by-default",
+    "entity-translations", "exception-translations", "icon-translations",
+    "reconfiguration-flow", "repair-issues", "stale-devices",
+    # platinum
+    "async-dependency", "inject-websession", "strict-typing",
+}  # fmt: skip
+
+
+def test_quality_scale_covers_every_2025_4_rule() -> None:
+    rules = yaml.safe_load((INTEGRATION / "quality_scale.yaml").read_text())["rules"]
+    assert set(rules) == RULES_2025_4
+    for rule, value in rules.items():
+        status = value if isinstance(value, str) else value["status"]
+        assert status in {"done", "todo", "exempt"}, rule
+        if status == "exempt":
+            assert value["comment"], f"{rule}: exempt needs a comment"
+
+
+def test_services_have_strings_and_icons() -> None:
+    services = yaml.safe_load((INTEGRATION / "services.yaml").read_text())
+    strings = json.loads((INTEGRATION / "translations" / "en.json").read_text())
+    icons = json.loads((INTEGRATION / "icons.json").read_text())
+    assert set(services) == set(strings["services"]) == set(icons["services"])
+    for name, service in services.items():
+        assert set(service["fields"]) == set(strings["services"][name]["fields"]), name
+
+
+def test_entity_translation_keys_have_names_and_icons() -> None:
+    strings = json.loads((INTEGRATION / "translations" / "en.json").read_text())["entity"]
+    icons = json.loads((INTEGRATION / "icons.json").read_text())["entity"]
+    for platform, keys in strings.items():
+        assert set(keys) == set(icons[platform]), platform
+        assert all(entry["name"] for entry in keys.values()), platform
