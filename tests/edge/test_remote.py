@@ -263,6 +263,12 @@ async def test_media_calls_and_other_serializations_get_no_answer(
         with pytest.raises(TimeoutError):
             await EdgeLink.open(registrar, stack.peer_id, wait=1.5, **options)
     assert "'media' connections are not served" in stack.edge.log()
+    for sdp in ("garbage", "v=0\r\n", None):  # bad input: logged, nothing answered
+        offer = {"sdp": {"type": "offer", "sdp": sdp}, "type": "data", "serialization": "raw"}
+        with pytest.raises(TimeoutError):
+            await asyncio.wait_for(
+                registrar.exchange(stack.peer_id, {**offer, "connectionId": f"dc_{sdp}"}), 1.5
+            )
     async with linked(registrar, stack.peer_id) as link:  # and the edge still serves
         assert link.hello["type"] == "hello"
 

@@ -19,6 +19,12 @@ from aiortc import (
     RTCPeerConnection,
     RTCSessionDescription,
 )
+from aiortc.exceptions import (
+    InternalError,
+    InvalidAccessError,
+    InvalidStateError,
+    OperationError,
+)
 from aiortc.sdp import candidate_from_sdp
 
 from ..api.auth import load_edge_id, load_token
@@ -179,9 +185,7 @@ class RemotePeer:
         if not text:
             return
         try:
-            ice = candidate_from_sdp(
-                text.split(":", 1)[1] if text.startswith("candidate:") else text
-            )
+            ice = candidate_from_sdp(text.removeprefix("candidate:"))
         except (ValueError, IndexError):
             _LOGGER.debug("ignoring malformed candidate from %s", conn.src)
             return
@@ -242,13 +246,19 @@ class RemotePeer:
             if not await self.signaling.send("ANSWER", src, answer):
                 raise ConnectionError("registrar unreachable")
             channel = await asyncio.wait_for(channel_ready, CHANNEL_WAIT)
-        except (ValueError, ConnectionError, TimeoutError) as err:
-            _LOGGER.info("data connection from %s failed: %s", src, err)
+        except (
+            ValueError,
+            ConnectionError,
+            TimeoutError,
+            InternalError,
+            InvalidAccessError,
+            InvalidStateError,
+            OperationError,
+        ) as err:
+            _LOGGER.info("data connection from %s failed: %s", src, err or type(err).__name__)
             await self._close(conn)
             return
-        session = Session(channel, self._context, fp_app)
-        channel.on("close", lambda: self._spawn(self._close(conn), "remote-close"))
-        await session.run()
+        await Session(channel, self._context, fp_app).run()
         await self._close(conn)
 
     async def _close(self, conn: Connection) -> None:
