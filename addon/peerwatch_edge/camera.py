@@ -27,7 +27,7 @@ from .detectors import Detection, Detectors
 from .model import CameraStatus, Kind, utcnow
 from .motion import MotionGate
 from .snapshots import encode_jpeg, render
-from .sources import FrameSource, SourceError, open_source
+from .sources import FrameSource, Picture, SourceError, open_source
 from .store import EventStore
 from .tracker import Change, Tracker
 from .zones import area, zones_of
@@ -232,8 +232,8 @@ class Camera:
         delay = BACKOFF_MIN
         while not self._stop.is_set():
             try:
-                for image in self.source.frames(self._stop):
-                    self._on_frame(image)
+                for picture in self.source.frames(self._stop):
+                    self._on_frame(picture)
                     delay = BACKOFF_MIN
                 error = "end of file" if self.source.finished else "stream ended"
             except SourceError as err:
@@ -252,23 +252,24 @@ class Camera:
             delay = min(BACKOFF_MAX, delay * 2)
             self.reconnects += 1
 
-    def _prepare(self, image: np.ndarray, now: float) -> np.ndarray | None:
+    def _prepare(self, picture: Picture, now: float) -> np.ndarray | None:
         """Gate a frame and, if worth analysing, resize it for the object model. Done here on
         the reader thread, it overlaps the previous frame's inference."""
         detectors = self.detectors
         if detectors is None or not self._detection_enabled:
             return None
-        if not self.gate.should_run(image, now, busy=self.tracker.busy):
+        if not self.gate.should_run(picture.image, now, busy=self.tracker.busy):
             self.skipped_still += 1
             return None
-        return detectors.models.objects.prepare(image)
+        objects = detectors.models.objects
+        return objects.batch(picture.scaled(objects.model.width, objects.model.height))
 
-    def _on_frame(self, image: np.ndarray) -> None:
+    def _on_frame(self, picture: Picture) -> None:
         now = time.monotonic()
-        tensor = self._prepare(image, now)
+        tensor = self._prepare(picture, now)
         with self._lock:
             seq = self._frame.seq + 1 if self._frame is not None else 1
-            self._frame = Frame(image, utcnow(), now, seq, tensor)
+            self._frame = Frame(picture.image, utcnow(), now, seq, tensor)
             self._frame_times.append(now)
             if len(self._frame_times) > 30:
                 del self._frame_times[:-30]

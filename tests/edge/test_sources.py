@@ -71,8 +71,9 @@ async def camera_server(images_dir: Path) -> AsyncIterator[str]:
 def take(source: StreamSource | object, count: int) -> list[np.ndarray]:
     stop = threading.Event()
     frames = []
-    for image in source.frames(stop):  # type: ignore[attr-defined]
-        frames.append(image)
+    for picture in source.frames(stop):  # type: ignore[attr-defined]
+        frames.append(picture.image)
+        assert picture.scaled(30, 20).shape == (20, 30, 3)
         if len(frames) == count:
             stop.set()
     return frames

@@ -38,8 +38,11 @@ class ObjectDetector:
 
     def prepare(self, image: np.ndarray) -> np.ndarray:
         """Resize a frame to the model's input batch."""
-        tensor = resize(image, self.model.width, self.model.height)
-        return tensor.astype(self.model.input_dtype, copy=False)[None]
+        return self.batch(resize(image, self.model.width, self.model.height))
+
+    def batch(self, pixels: np.ndarray) -> np.ndarray:
+        """The input batch of a frame already at the model's size."""
+        return pixels.astype(self.model.input_dtype, copy=False)[None]
 
     def detect(
         self, image: np.ndarray, min_score: float = 0.3, tensor: np.ndarray | None = None

@@ -13,7 +13,7 @@ from typing import Final
 import numpy as np
 from PIL import Image
 
-from .base import FrameSource, SourceError
+from .base import FrameSource, Picture, SourceError
 
 MAX_BYTES: Final = 20 * 1024 * 1024
 
@@ -44,10 +44,10 @@ class SnapshotSource(FrameSource):
             msg = f"snapshot {self.url} is not an image: {err}"
             raise SourceError(msg) from err
 
-    def frames(self, stop: threading.Event) -> Iterator[np.ndarray]:
+    def frames(self, stop: threading.Event) -> Iterator[Picture]:
         """Poll until stopped; raise on the first failure (the camera backs off and retries)."""
         period = 1.0 / self.fps
         while not stop.is_set():
             started = time.monotonic()
-            yield self.fetch()
+            yield Picture(self.fetch())
             stop.wait(max(0.0, period - (time.monotonic() - started)))

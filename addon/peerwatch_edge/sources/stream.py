@@ -11,9 +11,22 @@ import av
 import av.error
 import numpy as np
 
-from .base import FrameSource, Sampler, SourceError
+from .base import FrameSource, Picture, Sampler, SourceError
 
 _LOGGER = logging.getLogger(__name__)
+
+
+class AvPicture(Picture):
+    """A PyAV frame: RGB once, scaled copies straight from the decoded frame."""
+
+    def __init__(self, frame: av.VideoFrame) -> None:
+        super().__init__(frame.to_ndarray(format="rgb24"))
+        self._frame = frame
+
+    def scaled(self, width: int, height: int) -> np.ndarray:
+        """Area-averaged resize by swscale."""
+        small = self._frame.reformat(width, height, "rgb24", interpolation="AREA")
+        return small.to_ndarray()
 
 
 class StreamSource(FrameSource):
@@ -57,7 +70,7 @@ class StreamSource(FrameSource):
             msg = f"cannot open {_redact(self.url)}: {err}"
             raise SourceError(msg) from err
 
-    def frames(self, stop: threading.Event) -> Iterator[np.ndarray]:
+    def frames(self, stop: threading.Event) -> Iterator[Picture]:
         """Yield frames; for files, until the end (or forever when looping)."""
         sampler = Sampler(self.fps)
         offset = 0.0
@@ -71,7 +84,7 @@ class StreamSource(FrameSource):
 
     def _play(
         self, stop: threading.Event, sampler: Sampler, started: float, offset: float
-    ) -> Iterator[np.ndarray]:
+    ) -> Iterator[Picture]:
         """Play the stream once; return the last stream time seen (None if no frame)."""
         last: float | None = None
         with self._open() as container:
@@ -101,7 +114,7 @@ class StreamSource(FrameSource):
                             continue
                         if self.is_file and self.realtime:
                             stop.wait(max(0.0, started + when - time.monotonic()))
-                        yield frame.to_ndarray(format="rgb24")
+                        yield AvPicture(frame)
             except (av.error.FFmpegError, OSError) as err:
                 if isinstance(err, av.error.EOFError):
                     return last
