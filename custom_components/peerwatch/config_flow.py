@@ -113,11 +113,15 @@ class PeerwatchConfigFlow(ConfigFlow, domain=DOMAIN):
     async def async_step_hassio(self, discovery_info: HassioServiceInfo) -> ConfigFlowResult:
         """Handle the edge add-on announced by the Supervisor."""
         config = discovery_info.config
-        data = {
-            CONF_HOST: str(config[CONF_HOST]),
-            CONF_PORT: int(config[CONF_PORT]),
-            CONF_TOKEN: str(config[CONF_TOKEN]),
-        }
+        try:
+            data = {
+                CONF_HOST: str(config[CONF_HOST]),
+                CONF_PORT: int(config[CONF_PORT]),
+                CONF_TOKEN: str(config[CONF_TOKEN]),
+            }
+        except (KeyError, TypeError, ValueError):
+            LOGGER.warning("Ignoring an add-on discovery without host, port and token: %s", config)
+            return self.async_abort(reason="invalid_discovery_info")
         errors: dict[str, str] = {}
         if (info := await self._probe(data, errors)) is None:
             return self.async_abort(reason="cannot_connect")

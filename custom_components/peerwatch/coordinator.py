@@ -238,9 +238,9 @@ class PeerwatchCoordinator(DataUpdateCoordinator[PeerwatchData]):
             data.open_events.pop(event.id, None)
         else:
             data.open_events[event.id] = event
-            if message.type == "event.start":
-                self._started(event)
         self.async_set_updated_data(data)
+        if message.type == "event.start" and event.is_open:
+            self._started(event)  # after the states, so listeners see the sensors already on
 
     @callback
     def _set_cameras(self, changed: list[Camera]) -> None:

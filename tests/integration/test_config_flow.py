@@ -134,6 +134,19 @@ async def test_hassio_flow_edge_unreachable(hass: HomeAssistant, mock_client: Ma
     assert result["reason"] == "cannot_connect"
 
 
+@pytest.mark.parametrize(
+    "config",
+    [{"host": "local-peerwatch", "port": 8778}, {"host": "x", "port": "http", "token": "t"}],
+)
+async def test_hassio_flow_bad_discovery(hass: HomeAssistant, config: dict[str, object]) -> None:
+    discovery = HassioServiceInfo(config=config, name="Peerwatch", slug="local_pw", uuid="1")
+    result = await hass.config_entries.flow.async_init(
+        DOMAIN, context={"source": SOURCE_HASSIO}, data=discovery
+    )
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "invalid_discovery_info"
+
+
 async def test_reauth_flow(
     hass: HomeAssistant, mock_config_entry: MockConfigEntry, mock_client: MagicMock
 ) -> None:
