@@ -109,7 +109,6 @@ class PeerwatchCoordinator(DataUpdateCoordinator[PeerwatchData]):
         self.push_connected = False
         self._seen: OrderedDict[str, None] = OrderedDict()
         self._away_since: datetime | None = None
-        self._listener: asyncio.Task[None] | None = None
 
     @property
     def edge_id(self) -> str:
@@ -144,10 +143,10 @@ class PeerwatchCoordinator(DataUpdateCoordinator[PeerwatchData]):
                 data.last_snapshot[event.camera] = event
             if event.is_open:
                 data.open_events[event.id] = event
-                if first:
+                if first:  # already under way when HA connected: not a new detection
                     self._mark_seen(event.id)
-                else:
-                    self._started(event)
+                else:  # fire once the refresh has stored the data and updated the entities
+                    self.hass.loop.call_soon(self._started, event)
         return data
 
     @callback
@@ -266,7 +265,7 @@ class PeerwatchCoordinator(DataUpdateCoordinator[PeerwatchData]):
     @callback
     def start_push(self) -> None:
         """Start following the edge's WebSocket in the background."""
-        self._listener = self.config_entry.async_create_background_task(
+        self.config_entry.async_create_background_task(
             self.hass, self._listen(), f"{DOMAIN} push {self.client.host}"
         )
 

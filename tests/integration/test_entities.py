@@ -32,7 +32,13 @@ from pytest_homeassistant_custom_component.typing import (
     WebSocketGenerator,
 )
 
-from custom_components.peerwatch.api import Camera, EdgeMetrics, PeerwatchConnectionError
+from custom_components.peerwatch.api import (
+    Camera,
+    EdgeMetrics,
+    Event,
+    EventPage,
+    PeerwatchConnectionError,
+)
 from custom_components.peerwatch.const import DOMAIN
 
 from .conftest import EDGE_ID, ENTRY_ID, Push, payload
@@ -335,3 +341,23 @@ async def test_new_camera_gets_entities(
     assert hass.states.get("binary_sensor.garage_person_occupancy").state == STATE_OFF
     assert hass.states.get("camera.garage") is not None
     assert hass.states.get("switch.garage_detection").state == STATE_ON
+
+
+async def test_polling_finds_a_new_detection(
+    hass: HomeAssistant, mock_config_entry: MockConfigEntry, mock_client: MagicMock
+) -> None:
+    """Without push, a poll that finds a new open event fires it once, after the states."""
+    seen_state: list[str] = []
+    hass.bus.async_listen(
+        "peerwatch_detection",
+        lambda event: seen_state.append(
+            hass.states.get("binary_sensor.garden_person_occupancy").state
+        ),
+    )
+    page = mock_client.events.return_value
+    new = Event.from_dict(_event("ev20", camera="garden"))
+    mock_client.events.return_value = EventPage(events=[new, *page.events], next=None)
+    for _ in range(2):
+        await mock_config_entry.runtime_data.async_refresh()
+        await hass.async_block_till_done()
+    assert seen_state == [STATE_ON]
