@@ -11,8 +11,7 @@ from homeassistant.util import dt as dt_util
 
 from .const import DOMAIN
 from .coordinator import PeerwatchConfigEntry
-from .entity import PeerwatchEntity
-from .helpers import edge_action
+from .entity import PeerwatchEntity, edge_action
 
 PARALLEL_UPDATES = 1
 

@@ -22,7 +22,6 @@ from .api import PeerwatchError
 from .const import LOGGER
 from .coordinator import PeerwatchConfigEntry, PeerwatchCoordinator
 from .entity import PeerwatchEntity, async_add_camera_entities
-from .helpers import translate_errors
 
 PARALLEL_UPDATES = 0
 
@@ -57,8 +56,7 @@ class PeerwatchCamera(PeerwatchEntity, Camera):
         try:
             return await self.coordinator.client.camera_snapshot(str(self.camera_id))
         except PeerwatchError as err:
-            coordinator = self.coordinator
-            raise translate_errors(coordinator.hass, coordinator.config_entry, err) from err
+            raise self.edge_error(err) from err
 
     async def async_handle_async_webrtc_offer(
         self, offer_sdp: str, session_id: str, send_message: WebRTCSendMessage
@@ -90,8 +88,7 @@ class PeerwatchCamera(PeerwatchEntity, Camera):
                 self.hass, request, self.coordinator.client.mjpeg_stream(str(self.camera_id))
             )
         except PeerwatchError as err:
-            coordinator = self.coordinator
-            raise translate_errors(coordinator.hass, coordinator.config_entry, err) from err
+            raise self.edge_error(err) from err
 
 
 async def async_setup_entry(

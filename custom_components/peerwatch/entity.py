@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Awaitable, Callable, Coroutine, Iterable
+from functools import wraps
+from typing import Any, Concatenate
 
 from homeassistant.core import callback
+from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers.device_registry import DeviceInfo
 from homeassistant.helpers.entity import Entity, EntityDescription
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.helpers.update_coordinator import CoordinatorEntity
 
-from .api import Camera
+from .api import Camera, PeerwatchError
 from .const import DOMAIN
 from .coordinator import PeerwatchConfigEntry, PeerwatchCoordinator, camera_identifier
+from .helpers import translate_errors
 
 
 class PeerwatchEntity(CoordinatorEntity[PeerwatchCoordinator]):
@@ -62,6 +66,25 @@ class PeerwatchEntity(CoordinatorEntity[PeerwatchCoordinator]):
     def available(self) -> bool:
         """Available while the edge answers and, for camera entities, the camera exists."""
         return super().available and (self.camera_id is None or self.camera is not None)
+
+    def edge_error(self, err: PeerwatchError) -> HomeAssistantError:
+        """Return the translated error for a failed call to the edge (reauth on a bad token)."""
+        return translate_errors(self.hass, self.coordinator.config_entry, err)
+
+
+def edge_action[E: PeerwatchEntity, **P](
+    func: Callable[Concatenate[E, P], Awaitable[Any]],
+) -> Callable[Concatenate[E, P], Coroutine[Any, Any, None]]:
+    """Decorate an entity action that calls the edge: translate its errors."""
+
+    @wraps(func)
+    async def handler(self: E, *args: P.args, **kwargs: P.kwargs) -> None:
+        try:
+            await func(self, *args, **kwargs)
+        except PeerwatchError as err:
+            raise self.edge_error(err) from err
+
+    return handler
 
 
 def async_add_camera_entities(

@@ -12,7 +12,6 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from .api import Event, PeerwatchError
 from .coordinator import PeerwatchConfigEntry, PeerwatchCoordinator
 from .entity import PeerwatchEntity, async_add_camera_entities
-from .helpers import translate_errors
 
 PARALLEL_UPDATES = 0
 
@@ -52,8 +51,7 @@ class PeerwatchLastDetectionImage(PeerwatchEntity, ImageEntity):
         try:
             return await self.coordinator.client.event_image(event.id)
         except PeerwatchError as err:
-            coordinator = self.coordinator
-            raise translate_errors(coordinator.hass, coordinator.config_entry, err) from err
+            raise self.edge_error(err) from err
 
 
 async def async_setup_entry(

@@ -10,8 +10,7 @@ from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .coordinator import PeerwatchConfigEntry, PeerwatchCoordinator
-from .entity import PeerwatchEntity, async_add_camera_entities
-from .helpers import edge_action
+from .entity import PeerwatchEntity, async_add_camera_entities, edge_action
 
 PARALLEL_UPDATES = 1
 
