@@ -279,3 +279,44 @@ async def test_rpc_many_in_flight_cancel_and_close(browser: Browser, src_server:
     assert got["re"] == "channel closed"
     assert got["after"] == "channel closed"
     assert got["methods"] == ["GET", "GET", "DELETE", "GET", "GET"]
+
+
+async def test_rpc_queues_beyond_the_in_flight_limit(browser: Browser, src_server: str) -> None:
+    """At most MAX_IN_FLIGHT requests are out (the edge refuses more than 32); the rest wait and
+    go out as answers come back; an aborted waiting request is never sent."""
+    page = await module_page(browser, src_server)
+    got = await page.evaluate(
+        """async () => {
+            const sent = [];
+            const rpc = new pw.RpcClient((text) => sent.push(JSON.parse(text)));
+            const max = pw.MAX_IN_FLIGHT;
+            const ctl = new AbortController();
+            const all = [];
+            for (let i = 0; i < max + 5; i++) {
+                all.push(rpc.request("GET", `/api/v1/events/e${i}`,
+                                     null, i === max + 1 ? {signal: ctl.signal} : {}));
+            }
+            const first = sent.length;
+            ctl.abort();
+            for (let n = 0; n < 10; n++) {
+                const out = sent.filter((m) => m.type === "request");
+                const open = out.find((m) => !m.answered);
+                open.answered = true;
+                rpc.handleResponse({type: "response", id: open.id, status: 204, size: 0});
+            }
+            const settled = await Promise.allSettled(all.slice(0, 10));
+            const aborted = await all[max + 1].catch((e) => e.name);
+            return {
+                max, first, paths: sent.filter((m) => m.type === "request").map((m) => m.path),
+                statuses: settled.map((s) => s.value.status), aborted, inFlight: rpc.inFlight,
+            };
+        }"""
+    )
+    max_in_flight = got["max"]
+    assert 8 <= max_in_flight < 32
+    assert got["first"] == max_in_flight
+    expected = [f"/api/v1/events/e{i}" for i in range(max_in_flight + 5) if i != max_in_flight + 1]
+    assert got["paths"] == expected
+    assert got["statuses"] == [204] * 10
+    assert got["aborted"] == "AbortError"
+    assert got["inFlight"] == max_in_flight + 4 - 10

@@ -5,6 +5,8 @@ import { Reassembler } from "./frames.js";
 
 const MAX_ID = 0xffffffff;
 export const REQUEST_TIMEOUT_MS = 30000;
+/** Requests sent at once; more wait here (the edge answers 429 beyond 32 in flight). */
+export const MAX_IN_FLIGHT = 24;
 
 export class RpcError extends Error {}
 
@@ -15,6 +17,7 @@ export class RpcClient {
     this.nextId = 1;
     this.calls = new Map();
     this.frames = new Reassembler();
+    this.queue = [];
     this.closed = null;
   }
 
@@ -26,10 +29,37 @@ export class RpcClient {
     }
   }
 
-  /** Send a request; resolves to a fetch-style Response. */
-  request(method, path, body = null, { signal, timeout = REQUEST_TIMEOUT_MS } = {}) {
+  /** Send a request (or queue it while MAX_IN_FLIGHT are out); resolves to a fetch-style Response. */
+  request(method, path, body = null, options = {}) {
     if (this.closed) return Promise.reject(this.closed);
     if (!path.startsWith("/api/v1/")) return Promise.reject(new RpcError(`not an API path: ${path}`));
+    if (options.signal?.aborted) return Promise.reject(new DOMException("request aborted", "AbortError"));
+    if (this.calls.size < MAX_IN_FLIGHT) return this._start(method, path, body, options);
+    return new Promise((resolve, reject) => {
+      const waiter = {
+        run: () => this._start(method, path, body, options).then(resolve, reject),
+        reject,
+      };
+      this.queue.push(waiter);
+      options.signal?.addEventListener(
+        "abort",
+        () => {
+          const i = this.queue.indexOf(waiter);
+          if (i < 0) return;
+          this.queue.splice(i, 1);
+          reject(new DOMException("request aborted", "AbortError"));
+        },
+        { once: true },
+      );
+    });
+  }
+
+  _startQueued() {
+    while (!this.closed && this.queue.length && this.calls.size < MAX_IN_FLIGHT) this.queue.shift().run();
+  }
+
+  _start(method, path, body, { signal, timeout = REQUEST_TIMEOUT_MS } = {}) {
+    if (signal?.aborted) return Promise.reject(new DOMException("request aborted", "AbortError"));
     const id = this._allocateId();
     return new Promise((resolve, reject) => {
       const finish = (fn, value) => {
@@ -38,6 +68,7 @@ export class RpcClient {
         this.calls.delete(id);
         this.frames.drop(id);
         fn(value);
+        this._startQueued();
       };
       const call = {
         head: null,
@@ -50,7 +81,6 @@ export class RpcClient {
         timer: setTimeout(() => call.reject(new RpcError(`${method} ${path} timed out`)), timeout),
       };
       this.calls.set(id, call);
-      if (signal?.aborted) return call.onAbort();
       signal?.addEventListener("abort", call.onAbort, { once: true });
       this._send({ type: "request", id, method, path, body });
     });
@@ -112,6 +142,7 @@ export class RpcClient {
   /** Fail every call in flight; later requests fail at once. */
   close(reason = new RpcError("connection closed")) {
     this.closed = reason;
+    for (const waiter of this.queue.splice(0)) waiter.reject(reason);
     for (const call of [...this.calls.values()]) call.reject(reason);
   }
 
