@@ -151,6 +151,8 @@ class EdgeLink:
         self.binary_before_ready = 0
         self.ready = False
         self.device: tuple[str, bytes] | None = None
+        self.cancelled: set[int] = set()
+        self.late_bytes = 0
         self._calls: dict[int, _Call] = {}
         self._next_id = 1
         channel.on("message", self._on_message)
@@ -204,6 +206,9 @@ class EdgeLink:
                 self.binary_before_ready += 1
                 return
             (request_id,) = struct.unpack(">I", data[:4])
+            if request_id in self.cancelled:
+                self.late_bytes += len(data) - 4
+                return
             call = self._calls[request_id]
             call.parts.append(data[4:])
             call.received += len(data) - 4
@@ -212,6 +217,8 @@ class EdgeLink:
             return
         frame = json.loads(data)
         if self.ready and frame.get("type") == "response":
+            if frame["id"] in self.cancelled:
+                return
             call = self._calls[frame["id"]]
             assert call.head is None
             call.head = frame
@@ -300,14 +307,28 @@ class EdgeLink:
 
     # --- RPC ---------------------------------------------------------------------------------
 
-    async def request(self, method: str, path: str, body: Any = None) -> Response:
+    def begin(
+        self, method: str, path: str, body: Any = None
+    ) -> tuple[int, asyncio.Future[Response]]:
+        """Send a request; return its id and the future of its response."""
         request_id = self._next_id
         self._next_id += 1
         future: asyncio.Future[Response] = asyncio.get_running_loop().create_future()
         self._calls[request_id] = _Call(future)
         frame = {"type": "request", "id": request_id, "method": method, "path": path}
         self.send({**frame, "body": body})
+        return request_id, future
+
+    async def request(self, method: str, path: str, body: Any = None) -> Response:
+        _, future = self.begin(method, path, body)
         return await asyncio.wait_for(future, 30)
+
+    def cancel(self, request_id: int) -> None:
+        """Send `cancel`; frames still arriving for it are counted in `late_bytes`."""
+        call = self._calls.pop(request_id)
+        call.future.cancel()
+        self.cancelled.add(request_id)
+        self.send({"type": "cancel", "id": request_id})
 
 
 @contextlib.asynccontextmanager

@@ -131,6 +131,36 @@ async def test_room_hello_pairing_rpc_and_push(
     assert 0 < relayed < moved / 10, (relayed, moved)
 
 
+async def test_cancel_and_the_in_flight_limit(
+    stack: Stack, http: aiohttp.ClientSession, registrar: RegistrarClient
+) -> None:
+    link = await paired_link(http, registrar, stack.peer_id)
+    try:
+        path = f"/api/v1/events/{await event_with_snapshot(http)}/snapshot.jpg"
+        async with http.get(path) as resp:
+            size = len(await resp.read())
+        calls = [link.begin("GET", path) for _ in range(40)]
+        first = await asyncio.wait_for(calls[0][1], 30)
+        assert first.status == 200
+        assert len(first.body) == size
+        # 40 large bodies at once: the edge serves at most 32 at a time and refuses the others.
+        await asyncio.wait_for(calls[-1][1], 10)
+        statuses = [f.result().status for _, f in calls if f.done()]
+        assert set(statuses) == {200, 429}
+        refused = next(f.result() for _, f in calls if f.done() and f.result().status == 429)
+        assert b"too_many_requests" in refused.body
+        pending = [request_id for request_id, future in calls if not future.done()]
+        assert len(pending) >= 20
+        for request_id in pending:
+            link.cancel(request_id)
+        await asyncio.sleep(1.5)
+        assert link.late_bytes < len(pending) * size / 2  # cancelled bodies stopped
+        again = await link.request("GET", path)  # and the channel still serves
+        assert again.body == first.body
+    finally:
+        await link.close()
+
+
 # --- security --------------------------------------------------------------------------------
 
 

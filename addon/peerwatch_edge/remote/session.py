@@ -309,7 +309,14 @@ class Session:
             return
         if request_id in self._requests:
             raise ProtocolError("bad_request", f"id {request_id} is already in flight")
-        task = asyncio.create_task(self._answer(request_id, frame), name=f"remote-req-{request_id}")
+        if len(self._requests) >= MAX_IN_FLIGHT:
+            message = f"at most {MAX_IN_FLIGHT} requests in flight"
+            work = self._respond_error(
+                request_id, RequestRefused(429, "too_many_requests", message)
+            )
+        else:
+            work = self._answer(request_id, frame)
+        task = asyncio.create_task(work, name=f"remote-req-{request_id}")
         self._requests[request_id] = task
         task.add_done_callback(lambda _t: self._forget(request_id, task))
 
@@ -319,10 +326,6 @@ class Session:
 
     async def _answer(self, request_id: int, frame: Frame) -> None:
         """Forward one request to the local API and stream its response."""
-        if len(self._requests) > MAX_IN_FLIGHT:
-            refused = RequestRefused(429, "too_many_requests", f"at most {MAX_IN_FLIGHT} in flight")
-            await self._respond_error(request_id, refused)
-            return
         started = False
         try:
             async with self.ctx.api.request(
