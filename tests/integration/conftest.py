@@ -13,7 +13,7 @@ from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from unittest.mock import AsyncMock, MagicMock, patch
+from unittest.mock import MagicMock, patch
 
 import pytest
 from homeassistant.const import CONF_HOST, CONF_PORT, CONF_TOKEN
@@ -30,7 +30,6 @@ from custom_components.peerwatch.api import (
     EventPage,
     PairedDevice,
     PairingCode,
-    PeerwatchClient,
     PushMessage,
 )
 from custom_components.peerwatch.const import CONF_LABELS, DOMAIN
@@ -156,6 +155,3 @@ async def init_integration(
             assert await hass.config_entries.async_setup(mock_config_entry.entry_id)
     await hass.async_block_till_done()
     return mock_config_entry
-
-
-__all__ = ["EDGE_ID", "ENTRY_ID", "AsyncMock", "PeerwatchClient", "Push", "payload"]
