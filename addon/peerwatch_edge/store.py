@@ -151,8 +151,12 @@ class EventStore:
             self._db = None
 
     def submit(self, func: Callable[[], object]) -> None:
-        """Run `func` on the store's thread, in order with its writes, without waiting."""
-        self._executor.submit(func)
+        """Run `func` on the store's thread, in order with its writes, without waiting (or
+        right here once the store is closed)."""
+        try:
+            self._executor.submit(func)
+        except RuntimeError:  # shut down
+            func()
 
     async def _call[T](self, func: Callable[..., T], *args: Any) -> T:  # noqa: ANN401
         return await asyncio.get_running_loop().run_in_executor(self._executor, func, *args)
