@@ -7,8 +7,10 @@ Figures:
     goal < 1.5 s;
   * 8 event snapshot fetches in parallel vs one at a time on one channel; goal >= 4x;
   * snapshot throughput MB/s over the DataChannel vs the same bytes over the local HTTP API;
-  * bytes the registrar relayed vs bytes moved (privacy: signaling only).
-Usage: python bench/bench_remote.py [--rounds N]
+  * bytes the registrar relayed vs bytes moved (privacy: signaling only);
+  * the same fetches from headless Chromium: npm `peerjs` 1.5.5 and the PWA's own `EdgeChannel`
+    (pwa/src/lib/channel.js), paired with the same code flow (`--no-browser` skips it).
+Usage: python bench/bench_remote.py [--rounds N] [--no-browser]
 """
 
 from __future__ import annotations
@@ -61,13 +63,104 @@ async def timed(coro_factory: object, n: int, parallel: bool) -> float:
     return time.perf_counter() - began
 
 
-async def run(rounds: int) -> None:
+async def run(rounds: int, browser: bool) -> None:
     with tempfile.TemporaryDirectory(prefix="bench-remote-") as tmp:
         stack = await asyncio.to_thread(make_stack, Path(tmp), MODELS_DIR, VIDEO_PATH)
         try:
             await measure(stack, rounds)
+            if browser:
+                await measure_chromium(stack, rounds, Path(tmp))
         finally:
             stop_stack(stack)
+
+
+CHROMIUM_PAGE = """async ({registrar, edgeId, code, paths, rounds}) => {
+  const {EdgeChannel} = await import("./lib/channel.js");
+  const {fingerprintOfCertificate} = await import("./lib/crypto.js");
+  const certificate = await RTCPeerConnection.generateCertificate(
+    {name: "ECDSA", namedCurve: "P-256"});
+  const url = new URL(registrar);
+  const peer = new peerjs.Peer(`pw-app-bench${Date.now()}`, {host: url.hostname,
+    port: Number(url.port), path: "/", key: "peerjs", secure: false,
+    config: {iceServers: [], certificates: [certificate]}});
+  await new Promise((resolve, reject) => { peer.on("open", resolve); peer.on("error", reject); });
+  const identity = {fingerprint: fingerprintOfCertificate(certificate)};
+  const channel = new EdgeChannel(peer, edgeId, identity);
+  await channel.open();
+  await channel.pair(code, "Chromium bench");
+  const fetchOne = async (path) => {
+    const resp = await channel.request("GET", path);
+    return (await resp.arrayBuffer()).byteLength;
+  };
+  const time = async (fn) => {
+    const t = performance.now();
+    await fn();
+    return performance.now() - t;
+  };
+  const median = (xs) => xs.sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+  const out = {};
+  for (const path of paths) {
+    await Promise.all(Array.from({length: 8}, () => fetchOne(path)));
+    const serial = [], parallel = [];
+    for (let i = 0; i < rounds; i++) {
+      serial.push(await time(async () => { for (let k = 0; k < 8; k++) await fetchOne(path); }));
+      parallel.push(await time(() => Promise.all(Array.from({length: 8}, () => fetchOne(path)))));
+    }
+    out[path] = {size: await fetchOne(path), serial: median(serial), parallel: median(parallel)};
+  }
+  channel.close();
+  peer.destroy();
+  return out;
+}"""
+
+
+async def measure_chromium(stack: Stack, rounds: int, tmp: Path) -> None:
+    """The same fetches from headless Chromium with npm peerjs and the PWA's EdgeChannel."""
+    from playwright.async_api import async_playwright
+
+    from tests.pwa.stack import CHROMIUM, CHROMIUM_ARGS, SRC
+    from tests.support import PYTHON, ServerProcess, free_port
+
+    site = tmp / "site"
+    site.mkdir()
+    (site / "lib").symlink_to(SRC / "lib")
+    peerjs = REPO / "pwa" / "node_modules" / "peerjs" / "dist" / "peerjs.min.js"
+    (site / "peerjs.min.js").symlink_to(peerjs)
+    (site / "index.html").write_text('<!doctype html><script src="peerjs.min.js"></script>')
+    port = free_port()
+    argv = [PYTHON, "-m", "http.server", "--bind", "127.0.0.1", "--directory", str(site), str(port)]
+    server = ServerProcess(argv, port=port, log_path=tmp / "site.log").start()
+    try:
+        async with aiohttp.ClientSession(stack.api_url, headers=stack.auth) as http:
+            event_id = await event_with_snapshot(http)
+            async with http.post("/api/v1/pairing") as resp:
+                code = (await resp.json())["code"]
+        paths = [f"/api/v1/events/{event_id}/{name}.jpg" for name in ("snapshot", "thumbnail")]
+        async with async_playwright() as pw:
+            chromium = await pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+            try:
+                page = await chromium.new_page()
+                await page.goto(f"http://127.0.0.1:{port}/index.html")
+                args = {
+                    "registrar": stack.registrar_url,
+                    "edgeId": stack.peer_id,
+                    "code": code,
+                    "paths": paths,
+                    "rounds": rounds,
+                }
+                figures = await page.evaluate(CHROMIUM_PAGE, args)
+            finally:
+                await chromium.close()
+    finally:
+        server.stop()
+    for path, what in zip(paths, ("snapshots", "thumbnails"), strict=True):
+        f = figures[path]
+        rate = 8 * f["size"] / (f["parallel"] / 1000) / 1e6
+        print(
+            f"Chromium (npm peerjs + the PWA's EdgeChannel), 8 {what} ({f['size']} B): one at a "
+            f"time {f['serial']:.0f} ms, in parallel {f['parallel']:.0f} ms -> "
+            f"{f['serial'] / f['parallel']:.2f}x faster; {rate:.2f} MB/s"
+        )
 
 
 async def measure(stack: Stack, rounds: int) -> None:
@@ -138,8 +231,9 @@ async def measure(stack: Stack, rounds: int) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--rounds", type=int, default=5, help="repetitions of each figure")
+    parser.add_argument("--no-browser", action="store_true", help="skip the Chromium figures")
     args = parser.parse_args()
-    asyncio.run(run(args.rounds))
+    asyncio.run(run(args.rounds, not args.no_browser))
 
 
 if __name__ == "__main__":
