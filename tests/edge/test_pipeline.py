@@ -190,3 +190,38 @@ async def test_missing_model_fails_start_clearly(tmp_path: Path, video_path: Pat
     with pytest.raises(ModelError, match=r"model file not found: .*ssd_mobilenet"):
         await edge.start()
     await edge.stop()
+
+
+@pytest.mark.slow
+async def test_zones_and_min_area(tmp_path: Path, models_dir: Path, video_path: Path) -> None:
+    """The same clip, read as fast as it is analysed, through three cameras' filters."""
+    fast = {"realtime": False, "motion": {"interval": 0.1}}
+    lower = [[0.0, 0.5], [1.0, 0.5], [1.0, 1.0], [0.0, 1.0]]
+    corner = [[0.9, 0.0], [1.0, 0.0], [1.0, 0.1], [0.9, 0.1]]
+    config = make_config(
+        tmp_path,
+        models_dir,
+        clip(video_path, "porch", zones={"porch": lower, "sky": corner}, **fast),
+        clip(video_path, "corner", zones={"sky": corner}, **fast),
+        clip(video_path, "huge", min_area=0.9, **fast),
+    )
+    edge = Edge(config)
+    async with edge.bus.subscribe() as subscription:
+        await edge.start()
+        try:
+            pending, event_ended = set(edge.cameras), False
+            async with asyncio.timeout(60):
+                while pending or not event_ended:
+                    message = await subscription.get()
+                    event_ended |= message["type"] == "event.end"
+                    pending -= {c for c in pending if ended(c)(message)}
+        finally:
+            await edge.stop()
+    edge = Edge(make_config(tmp_path, models_dir))
+    await edge.start()
+    try:
+        events = await edge.store.list_events()
+    finally:
+        await edge.stop()
+    assert [(e.camera, e.label, e.zones) for e in events] == [("porch", "person", ["porch"])]
+    assert edge.cameras == {}
