@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import io
 import threading
+from base64 import b64encode
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -36,6 +37,11 @@ async def camera_server(images_dir: Path) -> AsyncIterator[str]:
     async def snapshot(_: web.Request) -> web.Response:
         return web.Response(body=frames[0], content_type="image/jpeg")
 
+    async def private(request: web.Request) -> web.Response:
+        if request.headers.get("Authorization") != "Basic " + b64encode(b"cam:p@ss").decode():
+            raise web.HTTPUnauthorized
+        return web.Response(body=frames[1], content_type="image/jpeg")
+
     async def broken(_: web.Request) -> web.Response:
         return web.Response(body=b"<html>login</html>", content_type="text/html")
 
@@ -59,6 +65,7 @@ async def camera_server(images_dir: Path) -> AsyncIterator[str]:
     app = web.Application()
     app.router.add_get("/snapshot.jpg", snapshot)
     app.router.add_get("/broken.jpg", broken)
+    app.router.add_get("/private.jpg", private)
     app.router.add_get("/video.mjpg", mjpeg)
     runner = web.AppRunner(app)
     await runner.setup()
@@ -95,6 +102,18 @@ async def test_snapshot_url_polled(camera_server: str) -> None:
     missing = source_for(f"{camera_server}/nothing.jpg")
     with pytest.raises(SourceError, match="404"):
         await asyncio.to_thread(take, missing, 1)
+
+
+async def test_snapshot_with_credentials(camera_server: str) -> None:
+    host = camera_server.removeprefix("http://")
+    source = source_for(f"http://cam:p%40ss@{host}/private.jpg")
+    (frame,) = await asyncio.to_thread(take, source, 1)
+    assert frame.shape == (180, 320, 3)
+    wrong = source_for(f"http://cam:secret@{host}/private.jpg")
+    with pytest.raises(SourceError, match="401") as err:
+        await asyncio.to_thread(take, wrong, 1)
+    assert "secret" not in str(err.value)
+    assert f"http://***@{host}/private.jpg" in str(err.value)
 
 
 async def test_mjpeg_stream(camera_server: str) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 from abc import ABC, abstractmethod
 from collections.abc import Iterator
+from urllib.parse import urlsplit, urlunsplit
 
 import numpy as np
 
@@ -21,6 +22,16 @@ class Picture:
     def scaled(self, width: int, height: int) -> np.ndarray:
         """The frame resized to width x height, RGB."""
         return resize(self.image, width, height)
+
+
+def redact(url: str) -> str:
+    """Hide the credentials in a URL for logs and status."""
+    parts = urlsplit(url)
+    if parts.username is None and parts.password is None:
+        return url
+    host = parts.hostname or ""
+    netloc = f"***@{host}" + (f":{parts.port}" if parts.port else "")
+    return urlunsplit(parts._replace(netloc=netloc))
 
 
 class SourceError(Exception):

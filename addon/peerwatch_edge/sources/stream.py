@@ -11,7 +11,7 @@ import av
 import av.error
 import numpy as np
 
-from .base import FrameSource, Picture, Sampler, SourceError
+from .base import FrameSource, Picture, Sampler, SourceError, redact
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -67,7 +67,7 @@ class StreamSource(FrameSource):
                 timeout=None if self.timeout is None else (self.timeout, self.timeout),
             )
         except (av.error.FFmpegError, OSError) as err:
-            msg = f"cannot open {_redact(self.url)}: {err}"
+            msg = f"cannot open {redact(self.url)}: {err}"
             raise SourceError(msg) from err
 
     def frames(self, stop: threading.Event) -> Iterator[Picture]:
@@ -89,7 +89,7 @@ class StreamSource(FrameSource):
         last: float | None = None
         with self._open() as container:
             if not container.streams.video:
-                msg = f"no video stream in {_redact(self.url)}"
+                msg = f"no video stream in {redact(self.url)}"
                 raise SourceError(msg)
             stream = container.streams.video[0]
             stream.thread_type = "AUTO"
@@ -118,14 +118,6 @@ class StreamSource(FrameSource):
             except (av.error.FFmpegError, OSError) as err:
                 if isinstance(err, av.error.EOFError):
                     return last
-                msg = f"stream {_redact(self.url)} broke: {err}"
+                msg = f"stream {redact(self.url)} broke: {err}"
                 raise SourceError(msg) from err
         return last
-
-
-def _redact(url: str) -> str:
-    """Hide a password in a URL for logs and status."""
-    if "@" in url and "://" in url:
-        scheme, rest = url.split("://", 1)
-        return f"{scheme}://***@{rest.split('@', 1)[1]}"
-    return url
