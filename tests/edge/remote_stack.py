@@ -144,13 +144,13 @@ async def paired_link(
 
 
 async def event_with_snapshot(http: aiohttp.ClientSession) -> str:
-    """The id of an event with a snapshot (the clip shows a person)."""
+    """The id of an ended event with a snapshot (the clip shows a person); its file is final."""
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         async with http.get("/api/v1/events") as resp:
             events = (await resp.json())["events"]
         for event in events:
-            if event["has_snapshot"]:
+            if event["has_snapshot"] and event["ended_at"] is not None:
                 return str(event["id"])
         await asyncio.sleep(0.3)
     msg = "no event with a snapshot"
