@@ -160,7 +160,7 @@ async def test_broken_camera_does_not_block_others(
         tmp_path,
         models_dir,
         clip(garbage, "garbage"),
-        {"id": "gone", "source": "rtsp://127.0.0.1:1/none", "stall_timeout": 2},
+        {"id": "gone", "source": "rtsp://cam:secret@127.0.0.1:1/none", "stall_timeout": 2},
         clip(corrupt, "corrupt"),
         clip(video_path, "door"),
     )
@@ -182,7 +182,8 @@ async def test_broken_camera_does_not_block_others(
     assert not statuses["garbage"].online
     assert "garbage.mkv" in (statuses["garbage"].error or "")
     assert not statuses["gone"].online
-    assert "cannot open rtsp://127.0.0.1:1/none" in (statuses["gone"].error or "")
+    assert "cannot open rtsp://***@127.0.0.1:1/none" in (statuses["gone"].error or "")
+    assert "secret" not in (statuses["gone"].error or "")
 
 
 async def test_missing_model_fails_start_clearly(tmp_path: Path, video_path: Path) -> None:

@@ -58,6 +58,11 @@ class StreamSource(FrameSource):
         self.paced = self.realtime
         self.loop = loop
 
+    def _scrub(self, err: Exception) -> str:
+        """The error text naming the URL, with its credentials hidden (FFmpeg quotes it)."""
+        shown = redact(self.url)
+        return f"{shown}: {str(err).replace(self.url, shown)}"
+
     def _open(self) -> av.container.InputContainer:
         try:
             return av.open(
@@ -67,7 +72,7 @@ class StreamSource(FrameSource):
                 timeout=None if self.timeout is None else (self.timeout, self.timeout),
             )
         except (av.error.FFmpegError, OSError) as err:
-            msg = f"cannot open {redact(self.url)}: {err}"
+            msg = f"cannot open {self._scrub(err)}"
             raise SourceError(msg) from err
 
     def frames(self, stop: threading.Event) -> Iterator[Picture]:
@@ -118,6 +123,6 @@ class StreamSource(FrameSource):
             except (av.error.FFmpegError, OSError) as err:
                 if isinstance(err, av.error.EOFError):
                     return last
-                msg = f"stream {redact(self.url)} broke: {err}"
+                msg = f"stream broke: {self._scrub(err)}"
                 raise SourceError(msg) from err
         return last
