@@ -161,6 +161,30 @@ async def test_cancel_and_the_in_flight_limit(
         await link.close()
 
 
+async def test_live_video_is_signaled_over_the_channel(
+    stack: Stack, http: aiohttp.ClientSession, registrar: RegistrarClient
+) -> None:
+    link = await paired_link(http, registrar, stack.peer_id)
+    video = RTCPeerConnection()
+    try:
+        video.addTransceiver("video", direction="recvonly")
+        tracks: asyncio.Queue[Any] = asyncio.Queue()
+        video.on("track", tracks.put_nowait)
+        await video.setLocalDescription(await video.createOffer())
+        offer = {"sdp": video.localDescription.sdp, "type": "offer"}
+        resp = await link.request("POST", "/api/v1/cameras/cam1/webrtc", offer)
+        assert resp.status == 200, resp.body
+        answer = json.loads(resp.body)
+        assert answer["type"] == "answer"
+        await video.setRemoteDescription(RTCSessionDescription(**answer))
+        track = await asyncio.wait_for(tracks.get(), 10)
+        frame = await asyncio.wait_for(track.recv(), 20)
+        assert (frame.width, frame.height) > (0, 0)
+    finally:
+        await video.close()
+        await link.close()
+
+
 # --- security --------------------------------------------------------------------------------
 
 

@@ -118,13 +118,13 @@ class RemotePeer:
     async def stop(self) -> None:
         """Close every connection and the registration."""
         await self.signaling.stop()
-        for task in tuple(self._tasks):
-            task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
         await asyncio.gather(
             *(self._close(conn) for conn in tuple(self._connections.values())),
             return_exceptions=True,
         )
+        for task in tuple(self._tasks):
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
         await self._context.api.close()
 
     def _spawn(self, coro: Any, name: str) -> None:  # noqa: ANN401
@@ -267,4 +267,6 @@ class RemotePeer:
         for task in tuple(conn.tasks):
             task.cancel()
         if conn.pc is not None:
-            await conn.pc.close()
+            # aiortc may be closing it already (remote hung up); a cancelled waiter would cancel
+            # aiortc's own close future, so the close is shielded.
+            await asyncio.shield(conn.pc.close())
