@@ -226,3 +226,23 @@ async def test_zones_and_min_area(tmp_path: Path, models_dir: Path, video_path: 
         await edge.stop()
     assert [(e.camera, e.label, e.zones) for e in events] == [("porch", "person", ["porch"])]
     assert edge.cameras == {}
+
+
+@pytest.mark.slow
+async def test_person_leaning_into_a_doorbell_is_no_fall(
+    tmp_path: Path, models_dir: Path, video_path: Path
+) -> None:
+    """In the clip a man walks up to a doorbell camera, bends into it and leaves at the bottom:
+    a torso going flat near the camera, which angle-only fall detection takes for a fall."""
+    door = clip(video_path, "door", realtime=False, detect=["object", "face", "fall"])
+    edge = Edge(make_config(tmp_path, models_dir, door))
+    async with edge.bus.subscribe() as subscription:
+        await edge.start()
+        try:
+            messages = await collect(subscription, ended("door"))
+            models = edge.stats()["detectors"]
+        finally:
+            await edge.stop()
+    kinds = {m["event"]["kind"] for m in messages if m["type"] == "event.start"}
+    assert kinds == {"object", "face"}
+    assert models["fall"]["invocations"] >= 20  # poses were estimated on every person frame
