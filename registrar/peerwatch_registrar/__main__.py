@@ -7,6 +7,7 @@ import logging
 import signal
 import uuid
 
+import uvloop
 from aiohttp import web
 
 from . import logs
@@ -56,7 +57,7 @@ async def run(settings: Settings) -> None:
 def main(argv: list[str] | None = None) -> None:
     """Entry point."""
     logs.setup()
-    asyncio.run(run(parse_args(argv)))
+    asyncio.run(run(parse_args(argv)), loop_factory=uvloop.new_event_loop)
 
 
 if __name__ == "__main__":

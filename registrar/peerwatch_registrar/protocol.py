@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass
+
+import orjson
 
 OPEN = "OPEN"
 ERROR = "ERROR"
@@ -62,8 +63,8 @@ class Message:
 def parse_frame(text: str, max_id_length: int) -> Message:
     """Parse a client text frame; raise FrameError for anything the protocol does not allow."""
     try:
-        data = json.loads(text)
-    except (ValueError, RecursionError):
+        data = orjson.loads(text)
+    except orjson.JSONDecodeError:
         raise FrameError("bad_json", "Invalid JSON frame") from None
     if not isinstance(data, dict):
         raise FrameError("bad_json", "Frame must be a JSON object")
@@ -84,7 +85,7 @@ def parse_frame(text: str, max_id_length: int) -> Message:
 
 def encode(kind: str, **fields: object) -> str:
     """Serialise a server message as compact JSON text."""
-    return json.dumps({"type": kind, **fields}, separators=(",", ":"))
+    return orjson.dumps({"type": kind, **fields}).decode()
 
 
 def error(msg: str) -> str:

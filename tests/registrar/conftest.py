@@ -80,10 +80,12 @@ class Peer:
         return json.loads(msg.data)
 
     async def expect_closed(self, wait: float = 5.0) -> int | None:
-        """Wait for the server to close the socket; return the close code."""
+        """Wait for the server to close the socket; return the close code it sent."""
         while True:
             msg = await self.ws.receive(wait)
-            if msg.type in (aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.CLOSED):
+            if msg.type is aiohttp.WSMsgType.CLOSE:
+                return int(msg.data)  # the server's code, as a browser's CloseEvent reports it
+            if msg.type is aiohttp.WSMsgType.CLOSED:
                 return self.ws.close_code
             if msg.type is aiohttp.WSMsgType.CLOSING:
                 continue
