@@ -15,7 +15,6 @@ import base64
 import binascii
 import json
 import logging
-import os
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass, replace
@@ -23,6 +22,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, Final
 
+from .files import write_atomic
 from .model import iso, utcnow
 
 _LOGGER = logging.getLogger(__name__)
@@ -98,26 +98,6 @@ def _from_stored(item: dict[str, Any]) -> Device:
     )
 
 
-def _write_atomic(path: Path, data: bytes) -> None:
-    """Write `data` so the file is either the old or the new content, never a mix."""
-    tmp = path.with_name(path.name + ".tmp")
-    try:
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        tmp.replace(path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-    directory = os.open(path.parent, os.O_RDONLY)
-    try:
-        os.fsync(directory)
-    finally:
-        os.close(directory)
-
-
 class DeviceRegistry:
     """Paired devices persisted in `data_dir`, plus the in-memory pairing window."""
 
@@ -163,7 +143,7 @@ class DeviceRegistry:
         """Persist `devices`, then adopt them; on a failed write memory keeps the old state."""
         body = {"version": 1, "devices": [d._stored() for d in devices.values()]}
         data = json.dumps(body, indent=1).encode()
-        await asyncio.to_thread(_write_atomic, self.path, data)
+        await asyncio.to_thread(write_atomic, self.path, data, 0o600)
         self._devices = devices
 
     # --- devices -----------------------------------------------------------------------------

@@ -26,7 +26,8 @@ from .bus import EventBus
 from .camera import Camera
 from .config import EdgeConfig
 from .detectors import Detectors, Models
-from .store import EventStore, write_atomic
+from .files import write_atomic
+from .store import EventStore
 
 _LOGGER = logging.getLogger(__name__)
 

@@ -12,7 +12,6 @@ import asyncio
 import errno
 import json
 import logging
-import os
 import sqlite3
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -20,6 +19,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, Final
 
+from .files import write_atomic
 from .model import Event, Kind
 
 _LOGGER = logging.getLogger(__name__)
@@ -73,25 +73,6 @@ def _event(row: tuple[Any, ...]) -> Event:
         zones=json.loads(row[9]),
         has_snapshot=bool(row[10]),
     )
-
-
-def write_atomic(path: Path, data: bytes) -> None:
-    """Write a file so that it is either complete or absent: tmp, fsync, rename, fsync dir."""
-    tmp = path.with_suffix(path.suffix + ".tmp")
-    try:
-        with tmp.open("wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        tmp.replace(path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-    directory = os.open(path.parent, os.O_RDONLY)
-    try:
-        os.fsync(directory)
-    finally:
-        os.close(directory)
 
 
 def _disk_message(err: Exception) -> str:
