@@ -18,7 +18,7 @@ _LOGGER = logging.getLogger(__name__)
 
 
 async def log_messages(subscription: Subscription) -> None:
-    """Log every event and camera status message."""
+    """Log camera status and event starts and ends; event updates only at debug level."""
     async for message in subscription:
         if message["type"] == "camera.status":
             camera = message["camera"]
@@ -26,7 +26,9 @@ async def log_messages(subscription: Subscription) -> None:
             _LOGGER.info("camera %s %s", camera["id"], state)
         else:
             event = message["event"]
-            _LOGGER.info(
+            level = logging.DEBUG if message["type"] == "event.update" else logging.INFO
+            _LOGGER.log(
+                level,
                 "%s %s %s %s score %.2f zones %s",
                 message["type"],
                 event["camera"],
