@@ -9,14 +9,12 @@ from homeassistant.components.camera import (
     Camera,
     CameraEntityDescription,
     CameraEntityFeature,
-    RTCIceCandidateInit,
-    WebRTCAnswer,
-    WebRTCError,
-    WebRTCSendMessage,
 )
+from homeassistant.components.camera.webrtc import WebRTCAnswer, WebRTCError, WebRTCSendMessage
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.aiohttp_client import async_aiohttp_proxy_web
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
+from webrtc_models import RTCIceCandidateInit
 
 from .api import PeerwatchError
 from .const import LOGGER

@@ -73,12 +73,12 @@ class PeerwatchEntity(CoordinatorEntity[PeerwatchCoordinator]):
 
 
 def edge_action[E: PeerwatchEntity, **P](
-    func: Callable[Concatenate[E, P], Awaitable[Any]],
+    func: Callable[Concatenate[E, P], Awaitable[None]],
 ) -> Callable[Concatenate[E, P], Coroutine[Any, Any, None]]:
     """Decorate an entity action that calls the edge: translate its errors."""
 
     @wraps(func)
-    async def handler(self: E, *args: P.args, **kwargs: P.kwargs) -> None:
+    async def handler(self: E, /, *args: P.args, **kwargs: P.kwargs) -> None:
         try:
             await func(self, *args, **kwargs)
         except PeerwatchError as err:

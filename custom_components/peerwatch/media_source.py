@@ -7,7 +7,7 @@ camera's events, newest first), `<entry>/e/<event>` (one snapshot).
 from __future__ import annotations
 
 from homeassistant.components.http.auth import async_sign_path
-from homeassistant.components.media_player import MediaClass, MediaType
+from homeassistant.components.media_player.const import MediaClass, MediaType
 from homeassistant.components.media_source import (
     BrowseMediaSource,
     MediaSource,

@@ -28,12 +28,12 @@ class PeerwatchDetectionSwitch(PeerwatchEntity, SwitchEntity):
         return self.camera.detection_enabled if self.camera else None
 
     @edge_action
-    async def async_turn_on(self, **kwargs: object) -> None:
+    async def async_turn_on(self, /, **kwargs: object) -> None:
         """Turn detection on."""
         await self._set(True)
 
     @edge_action
-    async def async_turn_off(self, **kwargs: object) -> None:
+    async def async_turn_off(self, /, **kwargs: object) -> None:
         """Turn detection off."""
         await self._set(False)
 

@@ -9,8 +9,8 @@ from __future__ import annotations
 from http import HTTPStatus
 
 from aiohttp import web
-from homeassistant.components.http import KEY_HASS, HomeAssistantView
 from homeassistant.config_entries import ConfigEntryState
+from homeassistant.helpers.http import KEY_HASS, HomeAssistantView
 
 from .api import PeerwatchError, PeerwatchNotFoundError
 from .const import DOMAIN
