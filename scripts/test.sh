@@ -12,6 +12,7 @@ failed=0
 
 .venv/bin/ruff check . || status=1
 .venv/bin/ruff format --check . || status=1
+.venv/bin/mypy custom_components/peerwatch || status=1
 
 run_group() {
     local name=$1; shift
