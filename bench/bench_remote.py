@@ -5,30 +5,40 @@ models) on loopback; the PWA's side is the Python/aiortc client of tests/edge/re
 Figures:
   * paired client start → first event list (register, open the channel, auth, GET /events);
     goal < 1.5 s;
-  * 8 event snapshot fetches in parallel vs one at a time on one channel; goal >= 4x;
+  * 8 event snapshot fetches in parallel vs one at a time on one channel; goal >= 4x; measured
+    twice: on plain loopback (round trip ~0, nothing to overlap: the ratio shows only CPU
+    contention) and through a UDP relay (a child process) that delays every packet between the
+    two ICE endpoints by `--delay` (default 40 ms one way, an 80 ms round trip, like a phone on
+    mobile data reaching home);
   * snapshot throughput MB/s over the DataChannel vs the same bytes over the local HTTP API;
   * bytes the registrar relayed vs bytes moved (privacy: signaling only);
   * the same fetches from headless Chromium: npm `peerjs` 1.5.5 and the PWA's own `EdgeChannel`
     (pwa/src/lib/channel.js), paired with the same code flow (`--no-browser` skips it).
-Usage: python bench/bench_remote.py [--rounds N] [--no-browser]
+Usage: python bench/bench_remote.py [--rounds N] [--delay S] [--no-browser]
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import re
+import socket
 import statistics
 import sys
 import tempfile
 import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Any
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 import aiohttp  # noqa: E402
 
-from tests.edge.remote_client import EdgeLink, RegistrarClient  # noqa: E402
+from peerwatch_edge.remote.udp import UDP_BUFFER  # noqa: E402
+from tests.edge.remote_client import EdgeLink, RegistrarClient, Signaler  # noqa: E402
 from tests.edge.remote_stack import (  # noqa: E402
     Stack,
     event_with_snapshot,
@@ -37,7 +47,9 @@ from tests.edge.remote_stack import (  # noqa: E402
     relayed_bytes,
     stop_stack,
 )
-from tests.support import MODELS_DIR, VIDEO_PATH  # noqa: E402
+from tests.support import MODELS_DIR, PYTHON, VIDEO_PATH  # noqa: E402
+
+type Fetch = Callable[[], Awaitable[None]]
 
 
 async def first_events(stack: Stack, device: tuple[str, bytes]) -> float:
@@ -53,21 +65,90 @@ async def first_events(stack: Stack, device: tuple[str, bytes]) -> float:
     return elapsed
 
 
-async def timed(coro_factory: object, n: int, parallel: bool) -> float:
+async def timed(fetch: Fetch, n: int, parallel: bool) -> float:
     began = time.perf_counter()
     if parallel:
-        await asyncio.gather(*(coro_factory() for _ in range(n)))  # type: ignore[operator]
+        await asyncio.gather(*(fetch() for _ in range(n)))
     else:
         for _ in range(n):
-            await coro_factory()  # type: ignore[operator]
+            await fetch()
     return time.perf_counter() - began
 
 
-async def run(rounds: int, browser: bool) -> None:
+class RelaySide(asyncio.DatagramProtocol):
+    """One socket of a `DelayRelay`: what it receives leaves from the other socket, late."""
+
+    def __init__(self, relay: DelayRelay, side: str, other: str) -> None:
+        self.relay = relay
+        self.side = side
+        self.other = other
+
+    def datagram_received(self, data: bytes, addr: tuple[str, int]) -> None:
+        relay = self.relay
+        relay.peers[self.side] = addr
+        target = relay.peers.get(self.other)
+        if target is not None:  # dropped until the far side has spoken (ICE retries)
+            out = relay.sockets[self.other]
+            asyncio.get_running_loop().call_later(relay.delay, out.sendto, data, target)
+
+
+class DelayRelay:
+    """Two UDP sockets on 127.0.0.1 that pass datagrams between the two ICE endpoints late.
+
+    The app is told the edge is at the `app` socket, the edge that the app is at the `edge`
+    socket; each side's real address is learnt from the datagrams it sends. Runs as a child
+    process (`--relay`, until its stdin closes) so that it shares no GIL with the client.
+    """
+
+    def __init__(self, delay: float) -> None:
+        self.delay = delay
+        self.sockets: dict[str, asyncio.DatagramTransport] = {}
+        self.peers: dict[str, tuple[str, int]] = {}
+
+    async def serve(self) -> None:
+        loop = asyncio.get_running_loop()
+        for side, other in (("app", "edge"), ("edge", "app")):
+            transport, _ = await loop.create_datagram_endpoint(
+                lambda side=side, other=other: RelaySide(self, side, other),
+                local_addr=("127.0.0.1", 0),
+            )
+            sock = transport.get_extra_info("socket")
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, UDP_BUFFER)
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, UDP_BUFFER)
+            self.sockets[side] = transport
+        print(*(self.sockets[s].get_extra_info("sockname")[1] for s in ("app", "edge")), flush=True)
+        await asyncio.to_thread(sys.stdin.read)  # the parent closed the pipe or died
+
+
+def with_candidate(sdp: str, port: int) -> str:
+    """The SDP with its candidates replaced by one host candidate at 127.0.0.1:port."""
+    sdp = re.sub(r"^a=candidate:.*\r?\n", "", sdp, flags=re.M)
+    line = f"a=candidate:relay 1 udp 2130706431 127.0.0.1 {port} typ host\r\n"
+    return sdp.replace("a=end-of-candidates", line + "a=end-of-candidates", 1)
+
+
+class DelayedPath:
+    """A `Signaler` that sends the offer and answer through the registrar with the relay's
+    addresses in place of the real candidates, so every packet takes the delayed path."""
+
+    def __init__(self, registrar: Signaler, app_side: int, edge_side: int) -> None:
+        self.registrar = registrar
+        self.app_side = app_side
+        self.edge_side = edge_side
+
+    async def exchange(self, dst: str, offer: dict[str, Any]) -> dict[str, Any]:
+        sdp = offer["sdp"]
+        offer = {**offer, "sdp": {**sdp, "sdp": with_candidate(sdp["sdp"], self.edge_side)}}
+        answer = await self.registrar.exchange(dst, offer)
+        sdp = answer["sdp"]
+        return {**answer, "sdp": {**sdp, "sdp": with_candidate(sdp["sdp"], self.app_side)}}
+
+
+async def run(rounds: int, delay: float, browser: bool) -> None:
     with tempfile.TemporaryDirectory(prefix="bench-remote-") as tmp:
         stack = await asyncio.to_thread(make_stack, Path(tmp), MODELS_DIR, VIDEO_PATH)
         try:
-            await measure(stack, rounds)
+            await measure(stack, rounds, delay)
             if browser:
                 await measure_chromium(stack, rounds, Path(tmp))
         finally:
@@ -163,77 +244,125 @@ async def measure_chromium(stack: Stack, rounds: int, tmp: Path) -> None:
         )
 
 
-async def measure(stack: Stack, rounds: int) -> None:
+@asynccontextmanager
+async def delay_relay(delay: float) -> AsyncIterator[tuple[int, int]]:
+    """A `DelayRelay` child process; yields its (app side, edge side) ports."""
+    child = await asyncio.create_subprocess_exec(
+        PYTHON,
+        __file__,
+        "--relay",
+        str(delay),
+        stdin=asyncio.subprocess.PIPE,
+        stdout=asyncio.subprocess.PIPE,
+    )
+    try:
+        assert child.stdout is not None
+        app_side, edge_side = map(int, (await child.stdout.readline()).split())
+        yield app_side, edge_side
+    finally:
+        assert child.stdin is not None
+        child.stdin.close()
+        await child.wait()
+
+
+async def compare(
+    link: EdgeLink,
+    http: aiohttp.ClientSession | None,
+    targets: list[tuple[str, int, str]],
+    rounds: int,
+    condition: str,
+) -> int:
+    """8 fetches one at a time vs in parallel on `link` (and over `http`); return bytes moved."""
+    moved = 0
+    for target, length, what in targets:
+
+        async def over_channel(target: str = target, length: int = length) -> None:
+            resp = await link.request("GET", target)
+            assert (resp.status, len(resp.body)) == (200, length)
+
+        async def over_http(target: str = target, length: int = length) -> None:
+            assert http is not None
+            async with http.get(target) as resp:
+                assert (resp.status, len(await resp.read())) == (200, length)
+
+        await timed(over_channel, 8, True)  # warm-up
+        serial, parallel, http_parallel = [], [], []
+        for _ in range(rounds):
+            serial.append(await timed(over_channel, 8, False))
+            parallel.append(await timed(over_channel, 8, True))
+            if http is not None:
+                http_parallel.append(await timed(over_http, 8, True))
+            moved += 16 * length
+        s, p = statistics.median(serial), statistics.median(parallel)
+        print(
+            f"8 {what} ({length} B) on one DataChannel, {condition}: one at a time "
+            f"{s * 1000:.0f} ms, in parallel {p * 1000:.0f} ms -> {s / p:.2f}x faster (goal >= 4x)"
+        )
+        dc_rate = 8 * length / p / 1e6
+        if http is None:
+            print(f"  throughput, 8 in parallel: DataChannel {dc_rate:.2f} MB/s")
+            continue
+        http_rate = 8 * length / statistics.median(http_parallel) / 1e6
+        print(
+            f"  throughput, 8 in parallel: DataChannel {dc_rate:.2f} MB/s, local HTTP "
+            f"{http_rate:.1f} MB/s -> DataChannel/HTTP = {dc_rate / http_rate:.3f}"
+        )
+    return moved
+
+
+async def measure(stack: Stack, rounds: int, delay: float) -> None:
     async with (
         aiohttp.ClientSession(stack.api_url, headers=stack.auth) as http,
         RegistrarClient(stack.registrar_url) as registrar,
     ):
         relayed_before = await relayed_bytes(stack.registrar_url)
-        moved = 0
         link = await paired_link(http, registrar, stack.peer_id)
         assert link.device is not None
+        device = link.device
         event_id = await event_with_snapshot(http)
-        path = f"/api/v1/events/{event_id}/snapshot.jpg"
-        async with http.get(path) as resp:
-            size = len(await resp.read())
-        print(f"snapshot: {size} bytes ({(size + 16383) // 16384} chunks of 16 KiB)")
+        targets = []
+        for name, what in (("snapshot", "snapshots"), ("thumbnail", "thumbnails")):
+            target = f"/api/v1/events/{event_id}/{name}.jpg"
+            async with http.get(target) as resp:
+                targets.append((target, len(await resp.read()), what))
+        print(f"snapshot: {targets[0][1]} bytes, thumbnail: {targets[1][1]} bytes")
 
         starts = [await first_events(stack, link.device) for _ in range(rounds)]
         print(
             f"paired client start -> first event list: median {statistics.median(starts):.3f} s, "
             f"max {max(starts):.3f} s over {rounds} cold starts (goal < 1.5 s)"
         )
-
-        def fetcher(target: str, length: int, channel: bool) -> object:
-            async def over_channel() -> None:
-                resp = await link.request("GET", target)
-                assert (resp.status, len(resp.body)) == (200, length)
-
-            async def over_http() -> None:
-                async with http.get(target) as resp:
-                    assert (resp.status, len(await resp.read())) == (200, length)
-
-            return over_channel if channel else over_http
-
-        thumb = f"/api/v1/events/{event_id}/thumbnail.jpg"
-        async with http.get(thumb) as resp:
-            thumb_size = len(await resp.read())
-        for target, length, what in ((path, size, "snapshots"), (thumb, thumb_size, "thumbnails")):
-            over_channel = fetcher(target, length, channel=True)
-            over_http = fetcher(target, length, channel=False)
-            await timed(over_channel, 8, True)  # warm-up
-            serial, parallel, http_parallel = [], [], []
-            for _ in range(rounds):
-                serial.append(await timed(over_channel, 8, False))
-                parallel.append(await timed(over_channel, 8, True))
-                http_parallel.append(await timed(over_http, 8, True))
-                moved += 16 * length
-            s, p, h = (statistics.median(x) for x in (serial, parallel, http_parallel))
-            print(
-                f"8 {what} ({length} B) on one DataChannel: one at a time {s * 1000:.0f} ms, "
-                f"in parallel {p * 1000:.0f} ms -> {s / p:.2f}x faster (goal >= 4x)"
-            )
-            dc_rate = 8 * length / p / 1e6
-            http_rate = 8 * length / h / 1e6
-            print(
-                f"  throughput, 8 in parallel: DataChannel {dc_rate:.2f} MB/s, local HTTP "
-                f"{http_rate:.1f} MB/s -> DataChannel/HTTP = {dc_rate / http_rate:.3f}"
-            )
+        moved = await compare(link, http, targets, rounds, "loopback")
+        await link.close()
+        for one_way in (0.0, delay):
+            async with delay_relay(one_way) as (app_side, edge_side):
+                path = DelayedPath(registrar, app_side, edge_side)
+                link = await EdgeLink.open(path, stack.peer_id)
+                assert (await link.auth(*device))["type"] == "auth_ok"
+                condition = f"relay, {2000 * one_way:.0f} ms round trip"
+                moved += await compare(link, None, targets, rounds, condition)
+                await link.close()
         relayed = await relayed_bytes(stack.registrar_url) - relayed_before
         print(
             f"registrar relayed {relayed:.0f} bytes (all signaling of this run: pairing and "
             f"{rounds} cold starts) while {moved} bytes moved over DataChannels "
             f"(ratio {relayed / moved:.5f})"
         )
-        await link.close()
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--rounds", type=int, default=5, help="repetitions of each figure")
+    parser.add_argument(
+        "--delay", type=float, default=0.04, help="one-way delay of the relayed path, seconds"
+    )
     parser.add_argument("--no-browser", action="store_true", help="skip the Chromium figures")
+    parser.add_argument("--relay", type=float, help=argparse.SUPPRESS)
     args = parser.parse_args()
-    asyncio.run(run(args.rounds, not args.no_browser))
+    if args.relay is not None:
+        asyncio.run(DelayRelay(args.relay).serve())
+    else:
+        asyncio.run(run(args.rounds, args.delay, not args.no_browser))
 
 
 if __name__ == "__main__":

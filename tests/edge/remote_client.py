@@ -23,6 +23,7 @@ from aiortc import RTCDataChannel, RTCPeerConnection, RTCSessionDescription
 from aiortc.rtcdtlstransport import RTCCertificate
 
 from peerwatch_edge.remote.certificate import fingerprint_of, remote_fingerprint, use_certificate
+from peerwatch_edge.remote.udp import enlarge_udp_buffers
 
 type Frame = dict[str, Any]
 
@@ -177,6 +178,7 @@ class EdgeLink:
         opened = asyncio.Event()
         channel.on("open", opened.set)
         await pc.setLocalDescription(await pc.createOffer())
+        enlarge_udp_buffers(pc)
         offer = {
             "sdp": {"type": "offer", "sdp": pc.localDescription.sdp},
             "type": kind,

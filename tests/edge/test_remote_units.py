@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import socket
 from pathlib import Path
 
 import pytest
@@ -18,6 +19,7 @@ from peerwatch_edge.remote.certificate import (
 from peerwatch_edge.remote.rpc import RequestRefused, check_request
 from peerwatch_edge.remote.session import pairing_key, transcript
 from peerwatch_edge.remote.signaling import PEER_FILE, load_identity
+from peerwatch_edge.remote.udp import enlarge_udp_buffers, ice_sockets
 
 
 def test_identity_is_stable_and_recovers_from_a_bad_file(tmp_path: Path) -> None:
@@ -103,3 +105,23 @@ def test_protocol_strings_and_kdf_match_the_spec() -> None:
     key = pairing_key("123456", b"\x01" * 32)
     assert len(key) == 32
     assert key != pairing_key("123457", b"\x01" * 32)
+
+
+def rmem_max() -> int:
+    return int(Path("/proc/sys/net/core/rmem_max").read_text())
+
+
+async def test_ice_sockets_get_larger_buffers() -> None:
+    cap = rmem_max()
+    pc = RTCPeerConnection()
+    try:
+        assert enlarge_udp_buffers(pc) == 0  # nothing gathered yet: a no-op, not an error
+        pc.createDataChannel("peerwatch")
+        await pc.setLocalDescription(await pc.createOffer())
+        sockets = ice_sockets(pc)
+        assert sockets
+        assert enlarge_udp_buffers(pc, 1024 * 1024) == len(sockets)
+        for sock in sockets:  # Linux reports twice the granted size
+            assert sock.getsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF) == 2 * min(1024 * 1024, cap)
+    finally:
+        await pc.close()

@@ -35,6 +35,7 @@ from .certificate import fingerprint_of, load_certificate, remote_fingerprint, u
 from .rpc import ApiClient
 from .session import Context, Session
 from .signaling import Message, Signaling, load_identity
+from .udp import enlarge_udp_buffers
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -238,6 +239,7 @@ class RemotePeer:
                 self._add_candidate(conn, early)
             conn.pending.clear()
             await pc.setLocalDescription(await pc.createAnswer())
+            enlarge_udp_buffers(pc)
             answer = {
                 "sdp": {"type": "answer", "sdp": pc.localDescription.sdp},
                 "type": "data",
