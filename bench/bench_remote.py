@@ -44,6 +44,7 @@ from tests.edge.remote_stack import (  # noqa: E402
     event_with_snapshot,
     make_stack,
     paired_link,
+    peerjs_page,
     relayed_bytes,
     stop_stack,
 )
@@ -199,19 +200,9 @@ async def measure_chromium(stack: Stack, rounds: int, tmp: Path) -> None:
     """The same fetches from headless Chromium with npm peerjs and the PWA's EdgeChannel."""
     from playwright.async_api import async_playwright
 
-    from tests.pwa.stack import CHROMIUM, CHROMIUM_ARGS, SRC
-    from tests.support import PYTHON, ServerProcess, free_port
+    from tests.pwa.stack import CHROMIUM, CHROMIUM_ARGS
 
-    site = tmp / "site"
-    site.mkdir()
-    (site / "lib").symlink_to(SRC / "lib")
-    peerjs = REPO / "pwa" / "node_modules" / "peerjs" / "dist" / "peerjs.min.js"
-    (site / "peerjs.min.js").symlink_to(peerjs)
-    (site / "index.html").write_text('<!doctype html><script src="peerjs.min.js"></script>')
-    port = free_port()
-    argv = [PYTHON, "-m", "http.server", "--bind", "127.0.0.1", "--directory", str(site), str(port)]
-    server = ServerProcess(argv, port=port, log_path=tmp / "site.log").start()
-    try:
+    with peerjs_page(tmp) as page_url:
         async with aiohttp.ClientSession(stack.api_url, headers=stack.auth) as http:
             event_id = await event_with_snapshot(http)
             async with http.post("/api/v1/pairing") as resp:
@@ -221,7 +212,7 @@ async def measure_chromium(stack: Stack, rounds: int, tmp: Path) -> None:
             chromium = await pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
             try:
                 page = await chromium.new_page()
-                await page.goto(f"http://127.0.0.1:{port}/index.html")
+                await page.goto(page_url)
                 args = {
                     "registrar": stack.registrar_url,
                     "edgeId": stack.peer_id,
@@ -232,8 +223,6 @@ async def measure_chromium(stack: Stack, rounds: int, tmp: Path) -> None:
                 figures = await page.evaluate(CHROMIUM_PAGE, args)
             finally:
                 await chromium.close()
-    finally:
-        server.stop()
     for path, what in zip(paths, ("snapshots", "thumbnails"), strict=True):
         f = figures[path]
         rate = 8 * f["size"] / (f["parallel"] / 1000) / 1e6

@@ -46,15 +46,20 @@ class Signaler(Protocol):
     async def exchange(self, dst: str, offer: Frame) -> Frame: ...
 
 
+class Refused(ConnectionError):
+    """The peer answered an OFFER with an EXPIRE (npm peerjs: error `peer-unavailable`)."""
+
+
 class RegistrarClient:
-    """A PeerJS client registered at a registrar; routes ANSWERs by connectionId."""
+    """A PeerJS client registered at a registrar; routes ANSWERs by connectionId and fails the
+    offers pending to a peer that sends EXPIRE."""
 
     def __init__(self, url: str, peer_id: str | None = None, key: str = "peerjs") -> None:
         self.url = url.rstrip("/")
         self.key = key
         self.peer_id = peer_id or f"pw-app-{secrets.token_hex(16)}"
         self.token = secrets.token_hex(8)
-        self.answers: dict[str, asyncio.Future[Frame]] = {}
+        self.answers: dict[str, tuple[str, asyncio.Future[Frame]]] = {}
         self._session: aiohttp.ClientSession | None = None
         self._ws: aiohttp.ClientWebSocketResponse | None = None
         self._tasks: list[asyncio.Task[None]] = []
@@ -90,7 +95,8 @@ class RegistrarClient:
     async def exchange(self, dst: str, offer: Frame) -> Frame:
         """Send an OFFER payload to `dst` and wait for its ANSWER payload."""
         connection_id = offer["connectionId"]
-        answer = self.answers[connection_id] = asyncio.get_running_loop().create_future()
+        answer: asyncio.Future[Frame] = asyncio.get_running_loop().create_future()
+        self.answers[connection_id] = (dst, answer)
         try:
             await self.send("OFFER", dst, offer)
             return await answer
@@ -111,9 +117,14 @@ class RegistrarClient:
         async for message in self._ws:
             data = json.loads(message.data)
             payload = data.get("payload") or {}
-            waiter = self.answers.get(payload.get("connectionId", ""))
-            if data["type"] == "ANSWER" and waiter is not None and not waiter.done():
-                waiter.set_result(payload)
+            if data["type"] == "ANSWER" and payload.get("connectionId") in self.answers:
+                _, waiter = self.answers[payload["connectionId"]]
+                if not waiter.done():
+                    waiter.set_result(payload)
+            elif data["type"] == "EXPIRE":
+                for dst, waiter in self.answers.values():
+                    if dst == data.get("src") and not waiter.done():
+                        waiter.set_exception(Refused(f"EXPIRE from {dst}"))
 
     async def _beat(self) -> None:
         assert self._ws is not None

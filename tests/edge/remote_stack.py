@@ -9,6 +9,8 @@ import json
 import re
 import time
 import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -17,6 +19,7 @@ import aiohttp
 import yaml
 
 from tests.edge.remote_client import EdgeLink, RegistrarClient
+from tests.pwa.stack import SRC
 from tests.support import PYTHON, REPO, ServerProcess, free_port
 
 
@@ -163,3 +166,22 @@ async def relayed_bytes(url: str) -> float:
     match = re.search(r"^peerwatch_registrar_bytes_relayed_total (\S+)$", text, re.M)
     assert match, text
     return float(match.group(1))
+
+
+@contextmanager
+def peerjs_page(tmp: Path) -> Iterator[str]:
+    """Serve a blank page with npm peerjs 1.5.5 (global `peerjs`) and the PWA's `lib/` modules;
+    yield its URL."""
+    site = tmp / "site"
+    site.mkdir()
+    (site / "lib").symlink_to(SRC / "lib")
+    peerjs = REPO / "pwa" / "node_modules" / "peerjs" / "dist" / "peerjs.min.js"
+    (site / "peerjs.min.js").symlink_to(peerjs)
+    (site / "index.html").write_text('<!doctype html><script src="peerjs.min.js"></script>')
+    port = free_port()
+    argv = [PYTHON, "-m", "http.server", "--bind", "127.0.0.1", "--directory", str(site), str(port)]
+    server = ServerProcess(argv, port=port, log_path=tmp / "site.log").start()
+    try:
+        yield f"http://127.0.0.1:{port}/index.html"
+    finally:
+        server.stop()

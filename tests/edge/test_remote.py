@@ -16,19 +16,22 @@ import aiohttp
 import pytest
 from aiortc import RTCDataChannel, RTCPeerConnection, RTCSessionDescription
 from aiortc.rtcdtlstransport import RTCCertificate
+from playwright.async_api import async_playwright
 
 from peerwatch_edge.remote.certificate import fingerprint_of
-from tests.edge.remote_client import EdgeLink, RegistrarClient, linked
+from tests.edge.remote_client import EdgeLink, Refused, RegistrarClient, linked
 from tests.edge.remote_stack import (
     Stack,
     event_with_snapshot,
     make_stack,
     paired_link,
     pairing_code,
+    peerjs_page,
     relayed_bytes,
     stop_stack,
     wait_registrar_status,
 )
+from tests.pwa.stack import CHROMIUM, CHROMIUM_ARGS
 
 pytestmark = pytest.mark.slow
 
@@ -320,21 +323,59 @@ async def test_revoked_device_is_refused(
         await again.wait_closed()
 
 
-async def test_media_calls_and_other_serializations_get_no_answer(
+async def test_media_calls_and_other_serializations_are_refused_at_once(
     stack: Stack, registrar: RegistrarClient
 ) -> None:
     for options in ({"kind": "media"}, {"serialization": "json"}, {"serialization": "binary"}):
-        with pytest.raises(TimeoutError):
-            await EdgeLink.open(registrar, stack.peer_id, wait=1.5, **options)
+        began = time.monotonic()
+        with pytest.raises(Refused):
+            await EdgeLink.open(registrar, stack.peer_id, wait=5, **options)
+        assert time.monotonic() - began < 1  # an EXPIRE, not the caller's own timeout
     assert "'media' connections are not served" in stack.edge.log()
-    for sdp in ("garbage", "v=0\r\n", None):  # bad input: logged, nothing answered
+    for sdp in ("garbage", "v=0\r\n", None):  # bad input: logged and refused, never answered
         offer = {"sdp": {"type": "offer", "sdp": sdp}, "type": "data", "serialization": "raw"}
-        with pytest.raises(TimeoutError):
+        with pytest.raises(Refused):
             await asyncio.wait_for(
-                registrar.exchange(stack.peer_id, {**offer, "connectionId": f"dc_{sdp}"}), 1.5
+                registrar.exchange(stack.peer_id, {**offer, "connectionId": f"dc_{sdp}"}), 5
             )
     async with linked(registrar, stack.peer_id) as link:  # and the edge still serves
         assert link.hello["type"] == "hello"
+
+
+CALL_PAGE = """async ({registrar, edgeId}) => {
+  const url = new URL(registrar);
+  const peer = new peerjs.Peer(`pw-app-call${Date.now()}`, {host: url.hostname,
+    port: Number(url.port), path: "/", key: "peerjs", secure: false, config: {iceServers: []}});
+  await new Promise((resolve, reject) => { peer.on("open", resolve); peer.on("error", reject); });
+  const stream = document.createElement("canvas").captureStream(5);
+  const began = performance.now();
+  const refused = new Promise((resolve) => peer.on("error", (err) =>
+    resolve({type: err.type, message: err.message, ms: performance.now() - began})));
+  const call = peer.call(edgeId, stream);
+  const waited = new Promise((resolve) => setTimeout(() => resolve({type: "none"}), 5000));
+  const outcome = await Promise.race([refused, waited]);
+  call.close();
+  peer.destroy();
+  return outcome;
+}"""
+
+
+async def test_npm_peerjs_call_learns_at_once_that_media_is_refused(
+    stack: Stack, tmp_path: Path
+) -> None:
+    with peerjs_page(tmp_path) as page_url:
+        async with async_playwright() as pw:
+            chromium = await pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+            try:
+                page = await chromium.new_page()
+                await page.goto(page_url)
+                args = {"registrar": stack.registrar_url, "edgeId": stack.peer_id}
+                outcome = await page.evaluate(CALL_PAGE, args)
+            finally:
+                await chromium.close()
+    assert outcome["type"] == "peer-unavailable", outcome
+    assert stack.peer_id in outcome["message"]
+    assert outcome["ms"] < 1000
 
 
 async def test_silent_channel_is_closed_after_the_handshake_timeout(

@@ -1,7 +1,11 @@
 """The edge's WebRTC peer: answers PeerJS data connections and runs a `Session` on each.
 
 PeerJS payload shapes: ../shared/reference/peerjs-protocol.md, section B. The edge never offers.
-Media calls are refused (live video rides the DataChannel as `POST /cameras/{id}/webrtc`).
+Media calls are refused (live video rides the DataChannel as `POST /cameras/{id}/webrtc`), as is
+any offer it will not answer, with an EXPIRE to the caller: PeerJS has no per-connection refusal,
+and npm peerjs 1.5 turns an EXPIRE into a `peer-unavailable` error at once, where an unanswered
+offer leaves the call waiting forever. (LEAVE would close every connection the caller has with
+this edge, its DataChannel included.)
 """
 
 from __future__ import annotations
@@ -157,6 +161,7 @@ class RemotePeer:
             refusal = self._refusal(payload)
             if refusal:
                 _LOGGER.info("refusing the offer of %s: %s", src, refusal)
+                self._spawn(self._refuse(src), "remote-refuse")
                 return
             conn = self._connections[key] = Connection(src, key[1])
             self._spawn(self._answer(conn, payload), "remote-offer")
@@ -176,6 +181,10 @@ class RemotePeer:
         if len(self._connections) >= MAX_CONNECTIONS:
             return f"{MAX_CONNECTIONS} connections are open"
         return None
+
+    async def _refuse(self, src: str) -> None:
+        """Tell the caller at once that its offer gets no answer."""
+        await self.signaling.send("EXPIRE", src)
 
     def _add_candidate(self, conn: Connection, payload: dict[str, Any]) -> None:
         """Add a remote candidate in the background (mDNS names can take a second)."""
@@ -214,6 +223,7 @@ class RemotePeer:
         except ValueError as err:
             _LOGGER.info("refusing the offer of %s: %s", src, err)
             await self._close(conn)
+            await self._refuse(src)
             return
         pc = RTCPeerConnection(RTCConfiguration(iceServers=self._ice))
         use_certificate(pc, self.certificate)

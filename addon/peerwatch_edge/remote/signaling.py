@@ -122,13 +122,16 @@ class Signaling:
             await self._session.close()
         self.status = "stopped"
 
-    async def send(self, kind: str, dst: str, payload: Message) -> bool:
-        """Send `{type, dst, payload}`; False when not registered right now."""
+    async def send(self, kind: str, dst: str, payload: Message | None = None) -> bool:
+        """Send `{type, dst, payload}` (no payload when None); False when not registered now."""
         ws = self._ws_conn
         if ws is None or ws.closed or not self.connected.is_set():
             return False
+        message: Message = {"type": kind, "dst": dst}
+        if payload is not None:
+            message["payload"] = payload
         try:
-            await ws.send_str(json.dumps({"type": kind, "dst": dst, "payload": payload}))
+            await ws.send_str(json.dumps(message))
         except (ConnectionError, RuntimeError) as err:
             _LOGGER.warning("cannot send %s to %s: %s", kind, dst, err)
             return False
