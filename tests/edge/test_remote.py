@@ -57,6 +57,21 @@ async def registrar(stack: Stack) -> AsyncIterator[RegistrarClient]:
         yield client
 
 
+@pytest.fixture
+async def paired(stack: Stack, http: aiohttp.ClientSession, registrar: RegistrarClient) -> EdgeLink:
+    """A link that paired a new device, then closed; its `device` and `fp_edge` remain."""
+    link = await paired_link(http, registrar, stack.peer_id)
+    await link.close()
+    assert link.device is not None
+    return link
+
+
+async def refused(link: EdgeLink, reply: dict[str, Any], code: str = "unauthorized") -> None:
+    """`reply` is the edge's `error` frame with `code`, and the edge then closes the channel."""
+    assert (reply["type"], reply["code"]) == ("error", code), reply
+    await link.wait_closed()
+
+
 # --- pairing, RPC, pushes --------------------------------------------------------------------
 
 
@@ -72,9 +87,7 @@ async def test_room_hello_pairing_rpc_and_push(
         assert link.hello["version"] == 1
         assert link.hello["edge_id"] == stack.peer_id
         assert link.hello["pairing"] is False
-        reply = await link.pair("123456")
-        assert reply["code"] == "pairing_closed"
-        await link.wait_closed()
+        await refused(link, await link.pair("123456"), "pairing_closed")
 
     code = await pairing_code(http)
     async with linked(registrar, stack.peer_id) as link:
@@ -205,35 +218,28 @@ async def test_stranger_gets_nothing(stack: Stack, registrar: RegistrarClient) -
     async with linked(registrar, stack.peer_id) as link:
         assert set(link.hello) == {"type", "version", "edge_id", "name", "nonce", "pairing"}
         link.send({"type": "request", "id": 1, "method": "GET", "path": "/api/v1/events"})
-        error = await link.next()
-        assert (error["type"], error["code"]) == ("error", "unauthorized")
-        await link.wait_closed()
+        await refused(link, await link.next())
         assert link.binary_before_ready == 0
         assert link.inbox.empty()
 
     async with linked(registrar, stack.peer_id) as link:
         link.channel.send("not json")
-        assert (await link.next())["code"] == "bad_request"
-        await link.wait_closed()
+        await refused(link, await link.next(), "bad_request")
 
     async with linked(registrar, stack.peer_id) as link:
         frame = link.auth_frame("0123456789abcdef", b"k" * 32)
         link.send(frame)
-        assert (await link.next())["code"] == "unauthorized"
-        await link.wait_closed()
+        await refused(link, await link.next())
 
 
 async def test_wrong_key_replayed_mac_and_claimed_fingerprint_are_refused(
-    stack: Stack, http: aiohttp.ClientSession, registrar: RegistrarClient
+    stack: Stack, registrar: RegistrarClient, paired: EdgeLink
 ) -> None:
-    link = await paired_link(http, registrar, stack.peer_id)
-    await link.close()
-    assert link.device is not None
-    device_id, key = link.device
+    assert paired.device is not None
+    device_id, key = paired.device
 
     async with linked(registrar, stack.peer_id) as wrong_key:
-        assert (await wrong_key.auth(device_id, bytes(32)))["code"] == "unauthorized"
-        await wrong_key.wait_closed()
+        await refused(wrong_key, await wrong_key.auth(device_id, bytes(32)))
 
     async with linked(registrar, stack.peer_id) as first:
         recorded = first.auth_frame(device_id, key)
@@ -241,15 +247,13 @@ async def test_wrong_key_replayed_mac_and_claimed_fingerprint_are_refused(
         assert (await first.next())["type"] == "auth_ok"
     async with linked(registrar, stack.peer_id) as replay:
         replay.send(recorded)  # a MAC over another session's nonce and fingerprints
-        assert (await replay.next())["code"] == "unauthorized"
-        await replay.wait_closed()
+        await refused(replay, await replay.next())
 
     # A man in the middle presents its own certificate: the app's MAC then names fingerprints
     # the edge does not see on its DTLS leg.
     other = fingerprint_of(RTCCertificate.generateCertificate())
     async with linked(registrar, stack.peer_id) as claimed:
-        assert (await claimed.auth(device_id, key, fp_app=other))["code"] == "unauthorized"
-        await claimed.wait_closed()
+        await refused(claimed, await claimed.auth(device_id, key, fp_app=other))
 
     async with linked(registrar, stack.peer_id) as ok:
         assert (await ok.auth(device_id, key))["type"] == "auth_ok"
@@ -286,18 +290,16 @@ class SwappingRegistrar:
 
 
 async def test_registrar_in_the_middle_is_detected(
-    stack: Stack, http: aiohttp.ClientSession, registrar: RegistrarClient
+    stack: Stack, http: aiohttp.ClientSession, registrar: RegistrarClient, paired: EdgeLink
 ) -> None:
-    link = await paired_link(http, registrar, stack.peer_id)
-    await link.close()
-    assert link.device is not None
+    assert paired.device is not None
     mitm = SwappingRegistrar(registrar)
     try:
         async with linked(mitm, stack.peer_id) as fooled:
             # The app's check of its pinned fingerprint would stop here; skip it to show that
             # the edge refuses on its own: the MAC names fingerprints it does not see.
-            assert fooled.fp_edge != link.fp_edge
-            assert (await fooled.auth(*link.device))["code"] == "unauthorized"
+            assert fooled.fp_edge != paired.fp_edge
+            assert (await fooled.auth(*paired.device))["code"] == "unauthorized"
             await mitm.legs[0].wait_closed()  # the edge hung up on the attacker's leg
 
         code = await pairing_code(http)
@@ -310,17 +312,14 @@ async def test_registrar_in_the_middle_is_detected(
 
 
 async def test_revoked_device_is_refused(
-    stack: Stack, http: aiohttp.ClientSession, registrar: RegistrarClient
+    stack: Stack, http: aiohttp.ClientSession, registrar: RegistrarClient, paired: EdgeLink
 ) -> None:
-    link = await paired_link(http, registrar, stack.peer_id)
-    await link.close()
-    assert link.device is not None
-    device_id, key = link.device
+    assert paired.device is not None
+    device_id, key = paired.device
     async with http.delete(f"/api/v1/devices/{device_id}") as resp:
         assert resp.status == 204
     async with linked(registrar, stack.peer_id) as again:
-        assert (await again.auth(device_id, key))["code"] == "unauthorized"
-        await again.wait_closed()
+        await refused(again, await again.auth(device_id, key))
 
 
 async def test_media_calls_and_other_serializations_are_refused_at_once(
@@ -383,8 +382,7 @@ async def test_silent_channel_is_closed_after_the_handshake_timeout(
 ) -> None:
     async with linked(registrar, stack.peer_id) as link:
         began = time.monotonic()
-        assert (await link.next(wait=15))["code"] == "timeout"
-        await link.wait_closed()
+        await refused(link, await link.next(wait=15), "timeout")
         assert 9 < time.monotonic() - began < 13
 
 

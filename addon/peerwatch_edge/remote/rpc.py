@@ -16,6 +16,8 @@ from typing import Any, Final
 import aiohttp
 from yarl import URL
 
+from ..api.errors import ApiError
+
 METHODS: Final = frozenset({"GET", "POST", "PATCH", "DELETE"})
 MAX_PATH: Final = 2048
 CHUNK: Final = 16 * 1024
@@ -26,14 +28,8 @@ _PATH = re.compile(
 )
 
 
-class RequestRefused(Exception):
+class RequestRefused(ApiError):
     """The request cannot be forwarded; `status` and `code` go back to the client."""
-
-    def __init__(self, status: int, code: str, message: str) -> None:
-        super().__init__(message)
-        self.status = status
-        self.code = code
-        self.message = message
 
     def body(self) -> bytes:
         """The API's JSON error shape."""
