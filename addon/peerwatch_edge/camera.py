@@ -29,7 +29,7 @@ from .motion import MotionGate
 from .snapshots import encode_jpeg, render
 from .sources import FrameSource, Picture, SourceError, open_source
 from .store import EventStore
-from .tracker import Change, Tracker
+from .tracker import Change, Track, Tracker
 from .zones import area, zones_of
 
 _LOGGER = logging.getLogger(__name__)
@@ -379,18 +379,31 @@ class Camera:
         return detection.kind is Kind.FACE or area(detection.box) >= self.config.min_area
 
     async def _apply(self, changes: list[Change]) -> None:
-        """Store and publish tracker changes (snapshots rendered off the loop)."""
-        loop = asyncio.get_running_loop()
+        """Store and publish tracker changes. A new event is pushed at once and its snapshot,
+        drawn off the loop, follows in an `update`; readers asking for it meanwhile wait."""
         for action, track in changes:
-            snapshot = None
-            due = action != "update" or time.monotonic() - track.snapshot_at >= SNAPSHOT_EVERY
-            if track.best_dirty and due:
-                snapshot = await loop.run_in_executor(
-                    self.executor, render, track.best_frame, track.best_detections
-                )
-                track.best_dirty = False
-                track.snapshot_at = time.monotonic()
-            if action == "start":
-                self.events += 1
-            await self.store.save(track.event, snapshot)
-            self.bus.publish_event(action, track.event)
+            if action != "start":
+                due = action != "update" or time.monotonic() - track.snapshot_at >= SNAPSHOT_EVERY
+                await self._save(action, track, await self._render(track) if due else None)
+                continue
+            self.events += 1
+            with self.store.snapshot_pending(track.event.id):
+                await self._save(action, track, None)
+                snapshot = await self._render(track)
+                if snapshot is not None:
+                    await self._save("update", track, snapshot)
+
+    async def _render(self, track: Track) -> tuple[bytes, bytes] | None:
+        """The snapshot and thumbnail of the track's best frame, if it changed since the last."""
+        if not track.best_dirty:
+            return None
+        snapshot = await asyncio.get_running_loop().run_in_executor(
+            self.executor, render, track.best_frame, track.best_detections
+        )
+        track.best_dirty = False
+        track.snapshot_at = time.monotonic()
+        return snapshot
+
+    async def _save(self, action: str, track: Track, snapshot: tuple[bytes, bytes] | None) -> None:
+        await self.store.save(track.event, snapshot)
+        self.bus.publish_event(action, track.event)

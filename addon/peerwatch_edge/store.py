@@ -13,8 +13,9 @@ import errno
 import json
 import logging
 import sqlite3
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, Final
@@ -94,6 +95,7 @@ class EventStore:
         self.max_bytes = int(max_gb * 1024**3)
         self._executor = ThreadPoolExecutor(1, thread_name_prefix="event-store")
         self._db: sqlite3.Connection | None = None
+        self._pending: dict[str, asyncio.Event] = {}
         self.write_errors = 0
 
     # --- lifecycle -------------------------------------------------------------------------
@@ -159,6 +161,27 @@ class EventStore:
     def thumbnail_path(self, event_id: str) -> Path:
         """A small version of the snapshot."""
         return self.snapshots_dir / f"{_safe(event_id)}.thumb.jpg"
+
+    # --- snapshots being drawn -------------------------------------------------------------
+
+    @contextmanager
+    def snapshot_pending(self, event_id: str) -> Iterator[None]:
+        """Mark an event whose snapshot is being drawn (event loop only): readers who ask
+        for it meanwhile wait in `wait_snapshot` instead of getting a 404."""
+        done = asyncio.Event()
+        self._pending[event_id] = done
+        try:
+            yield
+        finally:
+            if self._pending.get(event_id) is done:
+                del self._pending[event_id]
+            done.set()
+
+    async def wait_snapshot(self, event_id: str) -> None:
+        """Return once the event's snapshot is no longer being drawn (at once if it is not)."""
+        done = self._pending.get(event_id)
+        if done is not None:
+            await done.wait()
 
     # --- writes ----------------------------------------------------------------------------
 

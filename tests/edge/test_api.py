@@ -505,7 +505,8 @@ async def test_websocket_pushes_event_start_within_a_second(
 ) -> None:
     """Detection off ends the live event; on again, the person makes a new one. Latency is from
     the event's `started_at` (when the edge got the frame) to receipt; the median of three is
-    taken so one scheduling hiccup of a shared CI machine does not decide."""
+    taken so one scheduling hiccup of a shared CI machine does not decide. The start is pushed
+    before its snapshot is drawn; asking for the snapshot at once waits for it."""
     latencies = []
     async with client.ws_connect("/api/v1/ws") as ws:
         hello = await ws.receive_json(timeout=5)
@@ -519,8 +520,16 @@ async def test_websocket_pushes_event_start_within_a_second(
                 pass
             message = await _next_push(ws, "event.start")
             received = datetime.now(UTC)
-            started = datetime.fromisoformat(message["event"]["started_at"].replace("Z", "+00:00"))
+            event = message["event"]
+            started = datetime.fromisoformat(event["started_at"].replace("Z", "+00:00"))
             latencies.append((received - started).total_seconds())
+            assert event["has_snapshot"] is False
+            async with client.get(f"/api/v1/events/{event['id']}/snapshot.jpg") as resp:
+                assert resp.status == 200
+                assert resp.content_type == "image/jpeg"
+            update = await _next_push(ws, "event.update")
+            assert update["event"]["id"] == event["id"]
+            assert update["event"]["has_snapshot"] is True
     assert statistics.median(latencies) < 1.0, latencies
     assert max(latencies) < 3.0, latencies
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import io
 import json
@@ -77,6 +78,31 @@ async def test_save_get_update_delete(store: EventStore) -> None:
     assert not await store.delete_event("../../etc/passwd")
     with pytest.raises(ValueError, match="invalid event id"):
         store.snapshot_path("../x")
+
+
+async def test_readers_wait_for_a_snapshot_being_drawn(store: EventStore) -> None:
+    """`wait_snapshot` returns at once for events not being drawn, and for one being drawn
+    when the drawing ends, saved or failed."""
+    await asyncio.wait_for(store.wait_snapshot("ev0001"), 0.1)
+    with store.snapshot_pending("ev0001"):
+        waiter = asyncio.create_task(store.wait_snapshot("ev0001"))
+        await asyncio.wait_for(store.wait_snapshot("ev0002"), 0.1)
+        await asyncio.sleep(0.05)
+        assert not waiter.done()
+        assert await store.save(event(1, datetime.now(UTC)), (jpeg(), jpeg(16)))
+    await asyncio.wait_for(waiter, 1)
+
+    async def draw_and_fail() -> None:
+        with store.snapshot_pending("ev0002"):
+            await asyncio.sleep(0.05)
+            raise RuntimeError
+
+    drawing = asyncio.create_task(draw_and_fail())
+    await asyncio.sleep(0)
+    waiter = asyncio.create_task(store.wait_snapshot("ev0002"))
+    with pytest.raises(RuntimeError):
+        await drawing
+    await asyncio.wait_for(waiter, 1)
 
 
 async def test_queries_and_stable_paging(store: EventStore) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from contextlib import suppress
 from pathlib import Path
 
 from aiohttp import web
@@ -15,6 +16,7 @@ from .state import state_of
 
 JPEG = "image/jpeg"
 NO_STORE = {"Cache-Control": "no-store"}
+SNAPSHOT_WAIT = 5.0  # seconds a reader waits for the snapshot of an event just started
 
 
 async def health(_request: web.Request) -> web.Response:
@@ -98,6 +100,9 @@ async def get_event(request: web.Request) -> web.Response:
 async def _event_file(request: web.Request, thumbnail: bool) -> web.FileResponse:
     store = state_of(request).edge.store
     event_id = path_id(request)
+    with suppress(TimeoutError):  # a new event's snapshot may be being drawn right now
+        async with asyncio.timeout(SNAPSHOT_WAIT):
+            await store.wait_snapshot(event_id)
     event = await store.get_event(event_id)
     if event is None:
         raise not_found(f"event {event_id!r}")
