@@ -1,16 +1,21 @@
 // Build the PWA into dist/: bundle (esbuild), stylesheet, service worker with a versioned cache,
-// manifest and icons. `npm run build`.
+// manifest and icons. `npm run build`; `node build.mjs --out DIR --no-sourcemap` for the add-on
+// image's copy (`make addon-pwa`).
 
 import { createHash } from "node:crypto";
 import { mkdir, readFile, readdir, rm, writeFile } from "node:fs/promises";
-import { dirname, join } from "node:path";
+import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import { parseArgs } from "node:util";
 import * as esbuild from "esbuild";
 import { iconPng, iconSvg } from "./icon.mjs";
 
 const root = dirname(fileURLToPath(import.meta.url));
 const src = join(root, "src");
-const dist = join(root, "dist");
+const { values: args } = parseArgs({
+  options: { out: { type: "string" }, "no-sourcemap": { type: "boolean", default: false } },
+});
+const dist = args.out ? resolve(args.out) : join(root, "dist");
 
 async function listFiles(dir) {
   const entries = await readdir(dir, { withFileTypes: true, recursive: true });
@@ -55,7 +60,7 @@ async function build() {
     bundle: true,
     format: "esm",
     minify: true,
-    sourcemap: true,
+    sourcemap: !args["no-sourcemap"],
     target: ["chrome109", "safari16", "firefox115"],
     define: { "globalThis.PEERWATCH_VERSION": JSON.stringify(v) },
     outdir: dist,
@@ -70,7 +75,7 @@ async function build() {
   await writeFile(join(dist, "icon-192.png"), iconPng(192));
   await writeFile(join(dist, "icon-512.png"), iconPng(512));
   await writeFile(join(dist, "icon-maskable-512.png"), iconPng(512, true));
-  console.log(`built pwa/dist (version ${v})`);
+  console.log(`built ${dist} (version ${v})`);
 }
 
 await build();

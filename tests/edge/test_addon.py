@@ -159,7 +159,7 @@ def test_dockerfile_is_consistent_with_the_folder() -> None:
     dockerfile = (ADDON / "Dockerfile").read_text()
     assert re.search(r"^ARG BUILD_FROM\b", dockerfile, re.M)
     assert re.search(r"^FROM \$\{?BUILD_FROM\}?$", dockerfile, re.M)
-    for source in re.findall(r"^COPY (\S+) ", dockerfile, re.M):
+    for source in re.findall(r"^COPY (?!--from=)(\S+) ", dockerfile, re.M):
         assert (ADDON / source).exists(), source
     command = json.loads(re.search(r"^CMD (.+)$", dockerfile, re.M)[1])  # type: ignore[index]
     script = ADDON / "rootfs" / command[0].lstrip("/")
@@ -173,6 +173,24 @@ def test_dockerfile_is_consistent_with_the_folder() -> None:
     assert mode.startswith("100755"), "the run script must be committed executable"
     assert "python3 -m peerwatch_edge.addon" in script.read_text()
     assert "sha256sum --strict -c /opt/peerwatch/models.sha256" in dockerfile
+
+
+def test_ingress_pwa_in_the_image_is_built_from_pwa_src(tmp_path: Path) -> None:
+    """The Supervisor builds from addon/ alone, so the PWA is committed there (`make addon-pwa`);
+    it must be exactly what pwa/src builds to today."""
+    committed = ADDON / "rootfs" / "opt" / "peerwatch" / "pwa"
+    subprocess.run(
+        ["node", "build.mjs", "--out", str(tmp_path), "--no-sourcemap"],
+        cwd=REPO / "pwa",
+        check=True,
+        capture_output=True,
+    )
+    built = {p.name: p.read_bytes() for p in tmp_path.iterdir()}
+    assert "index.html" in built
+    assert "app.js" in built
+    assert {p.name: p.read_bytes() for p in committed.iterdir()} == built, (
+        "addon/rootfs/opt/peerwatch/pwa is stale: run `make addon-pwa`"
+    )
 
 
 def test_model_checksums_match_the_real_models() -> None:
