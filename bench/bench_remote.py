@@ -27,6 +27,7 @@ import statistics
 import sys
 import tempfile
 import time
+from collections import deque
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -77,20 +78,38 @@ async def timed(fetch: Fetch, n: int, parallel: bool) -> float:
 
 
 class RelaySide(asyncio.DatagramProtocol):
-    """One socket of a `DelayRelay`: what it receives leaves from the other socket, late."""
+    """One socket of a `DelayRelay`: what it receives leaves from the other socket, late.
+
+    The delay is the same for every datagram, so they wait in a FIFO behind one timer: a timer
+    per datagram cost the relay, which shares the CPU with the edge and the client, 40% more."""
 
     def __init__(self, relay: DelayRelay, side: str, other: str) -> None:
         self.relay = relay
         self.side = side
         self.other = other
+        self.queue: deque[tuple[float, bytes, tuple[str, int]]] = deque()
+        self.timer: asyncio.TimerHandle | None = None
 
     def datagram_received(self, data: bytes, addr: tuple[str, int]) -> None:
         relay = self.relay
         relay.peers[self.side] = addr
         target = relay.peers.get(self.other)
-        if target is not None:  # dropped until the far side has spoken (ICE retries)
-            out = relay.sockets[self.other]
-            asyncio.get_running_loop().call_later(relay.delay, out.sendto, data, target)
+        if target is None:  # dropped until the far side has spoken (ICE retries)
+            return
+        loop = asyncio.get_running_loop()
+        self.queue.append((loop.time() + relay.delay, data, target))
+        if self.timer is None:
+            self.timer = loop.call_at(self.queue[0][0], self.release)
+
+    def release(self) -> None:
+        """Send every datagram whose time has come; wait for the next one."""
+        loop = asyncio.get_running_loop()
+        out = self.relay.sockets[self.other]
+        now = loop.time()
+        while self.queue and self.queue[0][0] <= now:
+            _, data, target = self.queue.popleft()
+            out.sendto(data, target)
+        self.timer = loop.call_at(self.queue[0][0], self.release) if self.queue else None
 
 
 class DelayRelay:
