@@ -132,3 +132,20 @@ async def test_file_source_once_and_missing(video_path: Path, tmp_path: Path) ->
     missing = StreamSource(str(tmp_path / "x.mkv"), 2, timeout=None, file=True)
     with pytest.raises(SourceError, match="cannot open"):
         await asyncio.to_thread(take, missing, 1)
+
+
+async def test_looping_file_rewinds_without_reopening(
+    video_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A looped file seeks back to its start: the same frames again, the file opened once."""
+    source = StreamSource(str(video_path), 1000, timeout=None, file=True, realtime=False, loop=True)
+    opened = []
+    open_file = source._open
+    monkeypatch.setattr(source, "_open", lambda: opened.append(1) or open_file())
+    frames = await asyncio.to_thread(take, source, 150)  # the clip has 60 frames
+    assert len(frames) >= 150
+    assert np.array_equal(frames[0], frames[60])
+    assert np.array_equal(frames[59], frames[119])
+    assert not np.array_equal(frames[0], frames[59])
+    assert len(opened) == 1
+    assert not source.finished

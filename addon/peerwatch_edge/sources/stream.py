@@ -80,49 +80,67 @@ class StreamSource(FrameSource):
         sampler = Sampler(self.fps)
         offset = 0.0
         started = time.monotonic()
-        while not stop.is_set():
-            last = yield from self._play(stop, sampler, started, offset)
-            if not self.loop or last is None:
-                self.finished = self.is_file
-                return
-            offset = last + sampler.period
-
-    def _play(
-        self, stop: threading.Event, sampler: Sampler, started: float, offset: float
-    ) -> Iterator[Picture]:
-        """Play the stream once; return the last stream time seen (None if no frame)."""
-        last: float | None = None
         with self._open() as container:
             if not container.streams.video:
                 msg = f"no video stream in {redact(self.url)}"
                 raise SourceError(msg)
             stream = container.streams.video[0]
             stream.thread_type = "AUTO"
-            first: float | None = None
-            try:
-                for packet in container.demux(stream):
-                    if stop.is_set():
-                        return last
-                    try:
-                        decoded = packet.decode()
-                    except av.error.InvalidDataError:
-                        self.decode_errors += 1
-                        continue
-                    for frame in decoded:
-                        if self.is_file and frame.time is not None:
-                            first = frame.time if first is None else first
-                            when = offset + frame.time - first
-                        else:
-                            when = time.monotonic() - started
-                        last = when
-                        if not sampler.due(when):
-                            continue
-                        if self.is_file and self.realtime:
-                            stop.wait(max(0.0, started + when - time.monotonic()))
-                        yield AvPicture(frame)
-            except (av.error.FFmpegError, OSError) as err:
-                if isinstance(err, av.error.EOFError):
+            while not stop.is_set():
+                last = yield from self._play(
+                    container, stream, stop, sampler=sampler, started=started, offset=offset
+                )
+                if not self.loop or last is None:
+                    self.finished = self.is_file
+                    return
+                offset = last + sampler.period
+                self._rewind(container)
+
+    def _rewind(self, container: av.container.InputContainer) -> None:
+        """Seek a looping file back to its start: no reopening and probing, decoder kept."""
+        try:
+            container.seek(0)
+        except (av.error.FFmpegError, OSError) as err:
+            msg = f"cannot rewind {self._scrub(err)}"
+            raise SourceError(msg) from err
+
+    def _play(
+        self,
+        container: av.container.InputContainer,
+        stream: av.VideoStream,
+        stop: threading.Event,
+        *,
+        sampler: Sampler,
+        started: float,
+        offset: float,
+    ) -> Iterator[Picture]:
+        """Play the stream once; return the last stream time seen (None if no frame)."""
+        last: float | None = None
+        first: float | None = None
+        try:
+            for packet in container.demux(stream):
+                if stop.is_set():
                     return last
-                msg = f"stream broke: {self._scrub(err)}"
-                raise SourceError(msg) from err
+                try:
+                    decoded = packet.decode()
+                except av.error.InvalidDataError:
+                    self.decode_errors += 1
+                    continue
+                for frame in decoded:
+                    if self.is_file and frame.time is not None:
+                        first = frame.time if first is None else first
+                        when = offset + frame.time - first
+                    else:
+                        when = time.monotonic() - started
+                    last = when
+                    if not sampler.due(when):
+                        continue
+                    if self.is_file and self.realtime:
+                        stop.wait(max(0.0, started + when - time.monotonic()))
+                    yield AvPicture(frame)
+        except (av.error.FFmpegError, OSError) as err:
+            if isinstance(err, av.error.EOFError):
+                return last
+            msg = f"stream broke: {self._scrub(err)}"
+            raise SourceError(msg) from err
         return last
