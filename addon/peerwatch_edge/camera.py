@@ -1,7 +1,10 @@
-"""One camera's worker: a reader thread for its source, and an asyncio task for the pipeline.
+"""One camera's worker: a reader thread, an analysis thread, and an asyncio task.
 
-reader thread: source → latest frame (older ones dropped) → wakes the loop
-pipeline task: motion gate + detectors (thread pool) → zones, min area → tracker → store → bus
+reader thread:   source → motion gate, model input → latest frame (live feeds) → analysis slot
+analysis thread: newest frame in the slot → detectors → zones, min area → results, in order
+pipeline task:   results → tracker → store → bus
+The analysis thread takes the next frame as soon as it finishes one, so inference never waits
+for the event loop; only when the loop falls behind by `MAX_PENDING` results does it pause.
 A broken or stalled source only affects its own camera: it reconnects with exponential back-off.
 """
 
@@ -38,6 +41,11 @@ BACKOFF_MIN: Final = 1.0
 BACKOFF_MAX: Final = 30.0
 SNAPSHOT_EVERY: Final = 2.0
 """Seconds between rewrites of a live event's snapshot when its best frame improves."""
+MAX_PENDING: Final = 2
+"""Analysed frames the event loop may have waiting before the analysis thread pauses."""
+
+type Result = tuple["Frame", list[tuple[Detection, list[str]]] | None]
+"""A frame taken by the analysis thread and what it found (None: not analysed)."""
 
 
 @dataclass(slots=True, frozen=True)
@@ -106,12 +114,14 @@ class Camera:
         self._jpeg: tuple[int, bytes] | None = None
         self._subscribers: set[FrameSubscription] = set()
         self._stop = threading.Event()
-        self._taken = threading.Event()
-        """Set when the pipeline took the frame: an unpaced source waits for it."""
-        self._thread: threading.Thread | None = None
+        self._slot = threading.Condition()
+        self._next: Frame | None = None
+        """The newest frame not yet taken by the analysis thread (guarded by `_slot`)."""
+        self._room = threading.Semaphore(MAX_PENDING)
+        self._results: asyncio.Queue[Result] = asyncio.Queue()
+        self._threads: list[threading.Thread] = []
         self._task: asyncio.Task[None] | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
-        self._ready = asyncio.Event()
         self._online = False
         self._error: str | None = None
         self._frame_times: list[float] = []
@@ -210,20 +220,26 @@ class Camera:
         self.detectors = detectors
         self._loop = asyncio.get_running_loop()
         self._stop.clear()
-        self._thread = threading.Thread(target=self._read, name=f"camera-{self.id}", daemon=True)
-        self._thread.start()
+        self._threads = [
+            threading.Thread(target=self._read, name=f"camera-{self.id}", daemon=True),
+            threading.Thread(target=self._analyse_frames, name=f"analyse-{self.id}", daemon=True),
+        ]
+        for thread in self._threads:
+            thread.start()
         self._task = asyncio.create_task(self._pipeline(), name=f"pipeline-{self.id}")
 
     async def stop(self) -> None:
-        """Stop the reader and the pipeline; end live events."""
+        """Stop the threads and the pipeline; end live events."""
         self._stop.set()
+        with self._slot:
+            self._slot.notify_all()
         if self._task is not None:
             self._task.cancel()
             with suppress(asyncio.CancelledError):
                 await self._task
         await self._apply(self.tracker.end_all(utcnow()))
-        if self._thread is not None:
-            await asyncio.to_thread(self._thread.join, 5.0)
+        for thread in self._threads:
+            await asyncio.to_thread(thread.join, 5.0)
         self._set_online(False, "stopped")
 
     # --- reader thread ---------------------------------------------------------------------
@@ -269,16 +285,45 @@ class Camera:
         tensor = self._prepare(picture, now)
         with self._lock:
             seq = self._frame.seq + 1 if self._frame is not None else 1
-            self._frame = Frame(picture.image, utcnow(), now, seq, tensor)
+            frame = self._frame = Frame(picture.image, utcnow(), now, seq, tensor)
             self._frame_times.append(now)
             if len(self._frame_times) > 30:
                 del self._frame_times[:-30]
             self.frames += 1
         self._call_soon(self._frame_arrived)
-        if not self.source.paced:
-            while not self._taken.wait(0.5) and not self._stop.is_set():
-                pass
-            self._taken.clear()
+        with self._slot:
+            self._next = frame  # replaces one not yet taken: a paced source skips frames
+            self._slot.notify_all()
+            while not self.source.paced and self._next is not None and not self._stop.is_set():
+                self._slot.wait(0.5)  # an unpaced source waits until it is taken
+
+    # --- analysis thread -------------------------------------------------------------------
+
+    def _take(self) -> Frame | None:
+        """Wait for the newest frame and take it (None once stopping)."""
+        with self._slot:
+            while self._next is None:
+                if self._stop.is_set():
+                    return None
+                self._slot.wait(0.5)
+            frame, self._next = self._next, None
+            self._slot.notify_all()
+            return frame
+
+    def _analyse_frames(self) -> None:
+        """Analyse frames as fast as they come, handing results to the loop in order."""
+        while (frame := self._take()) is not None:
+            found = None
+            if frame.tensor is not None and self.detectors is not None:
+                try:
+                    found = self._analyse(frame)
+                except Exception:
+                    _LOGGER.exception("camera %s: analysis failed", self.id)
+                    continue
+            while not self._room.acquire(timeout=0.5):
+                if self._stop.is_set():
+                    return
+            self._call_soon(self._results.put_nowait, (frame, found))
 
     def _call_soon(self, func: Callable[..., object], *args: object) -> None:
         loop = self._loop
@@ -301,7 +346,6 @@ class Camera:
         if frame is not None:
             for feed in tuple(self._subscribers):
                 feed.put(frame)
-        self._ready.set()
 
     def _set_online(self, online: bool, error: str | None) -> None:
         changed = online != self._online or error != self._error
@@ -313,32 +357,21 @@ class Camera:
         self.bus.publish_camera(self.status())
 
     async def _pipeline(self) -> None:
-        loop = asyncio.get_running_loop()
-        last_seq = 0
         while True:
             try:
-                await asyncio.wait_for(self._ready.wait(), timeout=1.0)
+                frame, found = await asyncio.wait_for(self._results.get(), timeout=1.0)
             except TimeoutError:
                 await self._idle()
                 continue
-            self._ready.clear()
-            frame = self._frame
-            self._taken.set()
-            if frame is None or frame.seq == last_seq:
-                continue
-            last_seq = frame.seq
+            self._room.release()
             if not self._detection_enabled or self.detectors is None:
                 await self._apply(self.tracker.end_all(utcnow()))
-                continue
-            if frame.tensor is None:  # a still scene
+            elif found is None:  # a still scene
                 await self._apply(self.tracker.expire(frame.monotonic, frame.time))
-                continue
-            try:
-                found = await loop.run_in_executor(self.executor, self._analyse, frame)
-            except Exception:
-                _LOGGER.exception("camera %s: analysis failed", self.id)
-                continue
-            await self._apply(self.tracker.update(found, frame.image, frame.monotonic, frame.time))
+            else:
+                await self._apply(
+                    self.tracker.update(found, frame.image, frame.monotonic, frame.time)
+                )
 
     async def _idle(self) -> None:
         """No new frame for a second: end quiet tracks; notice a stalled stream."""
@@ -351,7 +384,7 @@ class Camera:
             self._set_online(False, f"no frame for {self.config.stall_timeout:.0f} s")
 
     def _analyse(self, frame: Frame) -> list[tuple[Detection, list[str]]]:
-        """Detect and filter one frame the gate let through (worker thread)."""
+        """Detect and filter one frame the gate let through (analysis thread)."""
         assert self.detectors is not None
         started = time.perf_counter()
         found = []

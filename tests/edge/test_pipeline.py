@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import io
 import random
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -13,6 +14,7 @@ import pytest
 from PIL import Image
 
 from peerwatch_edge.bus import EventBus, Subscription
+from peerwatch_edge.camera import MAX_PENDING, Camera
 from peerwatch_edge.config import EdgeConfig, parse_config
 from peerwatch_edge.detectors import ModelError
 from peerwatch_edge.edge import Edge
@@ -246,3 +248,32 @@ async def test_person_leaning_into_a_doorbell_is_no_fall(
     kinds = {m["event"]["kind"] for m in messages if m["type"] == "event.start"}
     assert kinds == {"object", "face"}
     assert models["fall"]["invocations"] >= 20  # poses were estimated on every person frame
+
+
+async def analysed(camera: Camera, count: int) -> None:
+    """Return once the camera has analysed `count` frames (checked as live frames arrive)."""
+    async with camera.subscribe_frames() as feed, asyncio.timeout(30):
+        async for _ in feed:
+            if camera.analysed >= count:
+                return
+
+
+@pytest.mark.slow
+async def test_analysis_runs_ahead_of_a_stuck_event_loop_boundedly(
+    tmp_path: Path, models_dir: Path, video_path: Path
+) -> None:
+    """Inference does not wait for the event loop, but keeps at most MAX_PENDING results
+    (frames) waiting for it: a stuck loop pauses analysis instead of piling up frames."""
+    door = clip(video_path, loop=True, realtime=False, motion={"interval": 0.1})
+    edge = Edge(make_config(tmp_path, models_dir, door))
+    camera = edge.cameras["door"]
+    await edge.start()
+    try:
+        await analysed(camera, 3)
+        before = camera.analysed
+        time.sleep(1.5)  # noqa: ASYNC251 - the point: the event loop is stuck meanwhile
+        ahead = camera.analysed - before
+        assert 2 <= ahead <= MAX_PENDING + 1
+        await analysed(camera, before + ahead + 3)  # the loop caught up: analysis goes on
+    finally:
+        await edge.stop()
