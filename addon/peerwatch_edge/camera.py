@@ -290,7 +290,8 @@ class Camera:
             if len(self._frame_times) > 30:
                 del self._frame_times[:-30]
             self.frames += 1
-        self._call_soon(self._frame_arrived)
+        if self._subscribers or not self._online:  # else the loop has nothing to do
+            self._call_soon(self._frame_arrived)
         with self._slot:
             self._next = frame  # replaces one not yet taken: a paced source skips frames
             self._slot.notify_all()
