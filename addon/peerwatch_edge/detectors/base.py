@@ -39,6 +39,7 @@ class Model:
 
     def __init__(self, path: Path, num_threads: int = 1) -> None:
         self.path = path
+        self.num_threads = num_threads
         self._interpreter = load_interpreter(path, num_threads)
         (self._input,) = self._interpreter.get_input_details()
         self._outputs = self._interpreter.get_output_details()
