@@ -13,7 +13,8 @@ Figures:
   * snapshot throughput MB/s over the DataChannel vs the same bytes over the local HTTP API;
   * bytes the registrar relayed vs bytes moved (privacy: signaling only);
   * the same fetches from headless Chromium: npm `peerjs` 1.5.5 and the PWA's own `EdgeChannel`
-    (pwa/src/lib/channel.js), paired with the same code flow (`--no-browser` skips it).
+    (pwa/src/lib/channel.js), paired with the same code flow, on loopback and through the relay
+    (the page rewrites the ICE candidates both ways to the relay's; `--no-browser` skips it).
 Usage: python bench/bench_remote.py [--rounds N] [--delay S] [--no-browser]
 """
 
@@ -21,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import re
 import socket
 import statistics
@@ -45,6 +47,7 @@ from tests.edge.remote_stack import (  # noqa: E402
     event_with_snapshot,
     make_stack,
     paired_link,
+    pairing_code,
     peerjs_page,
     relayed_bytes,
     stop_stack,
@@ -170,12 +173,27 @@ async def run(rounds: int, delay: float, browser: bool) -> None:
         try:
             await measure(stack, rounds, delay)
             if browser:
-                await measure_chromium(stack, rounds, Path(tmp))
+                await measure_chromium(stack, rounds, delay, Path(tmp))
         finally:
             stop_stack(stack)
 
 
-CHROMIUM_PAGE = """async ({registrar, edgeId, code, paths, rounds}) => {
+CHROMIUM_PAGE = """async ({registrar, edgeId, code, paths, rounds, relay}) => {
+  if (relay) {
+    // Every packet through the DelayRelay: the edge learns our candidates as its side of the
+    // relay, we learn the edge's (in its answer) as ours (the page's own RTCPeerConnections).
+    const line = (port) => `candidate:relay 1 udp 2130706431 127.0.0.1 ${port} typ host`;
+    const toJSON = RTCIceCandidate.prototype.toJSON;
+    RTCIceCandidate.prototype.toJSON = function () {
+      return {...toJSON.call(this), candidate: line(relay.edgeSide)};
+    };
+    const setRemote = RTCPeerConnection.prototype.setRemoteDescription;
+    RTCPeerConnection.prototype.setRemoteDescription = function (desc) {
+      const sdp = desc.sdp.replace(/^a=candidate:.*\\r\\n/gm, "")
+        .replace("a=end-of-candidates", `a=${line(relay.appSide)}\\r\\na=end-of-candidates`);
+      return setRemote.call(this, {type: desc.type, sdp});
+    };
+  }
   const {EdgeChannel} = await import("./lib/channel.js");
   const {fingerprintOfCertificate} = await import("./lib/crypto.js");
   const certificate = await RTCPeerConnection.generateCertificate(
@@ -215,8 +233,9 @@ CHROMIUM_PAGE = """async ({registrar, edgeId, code, paths, rounds}) => {
 }"""
 
 
-async def measure_chromium(stack: Stack, rounds: int, tmp: Path) -> None:
-    """The same fetches from headless Chromium with npm peerjs and the PWA's EdgeChannel."""
+async def measure_chromium(stack: Stack, rounds: int, delay: float, tmp: Path) -> None:
+    """The same fetches from headless Chromium with npm peerjs and the PWA's EdgeChannel, on
+    loopback and through the delay relay."""
     from playwright.async_api import async_playwright
 
     from tests.pwa.stack import CHROMIUM, CHROMIUM_ARGS
@@ -224,31 +243,47 @@ async def measure_chromium(stack: Stack, rounds: int, tmp: Path) -> None:
     with peerjs_page(tmp) as page_url:
         async with aiohttp.ClientSession(stack.api_url, headers=stack.auth) as http:
             event_id = await event_with_snapshot(http)
-            async with http.post("/api/v1/pairing") as resp:
-                code = (await resp.json())["code"]
         paths = [f"/api/v1/events/{event_id}/{name}.jpg" for name in ("snapshot", "thumbnail")]
         async with async_playwright() as pw:
             chromium = await pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
             try:
-                page = await chromium.new_page()
-                await page.goto(page_url)
-                args = {
-                    "registrar": stack.registrar_url,
-                    "edgeId": stack.peer_id,
-                    "code": code,
-                    "paths": paths,
-                    "rounds": rounds,
-                }
-                figures = await page.evaluate(CHROMIUM_PAGE, args)
+                for one_way in (None, delay):
+                    async with contextlib.AsyncExitStack() as paths_open:
+                        relay = None
+                        condition = "loopback"
+                        if one_way is not None:
+                            app_side, edge_side = await paths_open.enter_async_context(
+                                delay_relay(one_way)
+                            )
+                            relay = {"appSide": app_side, "edgeSide": edge_side}
+                            condition = f"relay, {2000 * one_way:.0f} ms round trip"
+                        page = await chromium.new_page()
+                        await page.goto(page_url)
+                        async with aiohttp.ClientSession(stack.api_url, headers=stack.auth) as http:
+                            code = await pairing_code(http)
+                        args = {
+                            "registrar": stack.registrar_url,
+                            "edgeId": stack.peer_id,
+                            "code": code,
+                            "paths": paths,
+                            "rounds": rounds,
+                            "relay": relay,
+                        }
+                        figures = await page.evaluate(CHROMIUM_PAGE, args)
+                        await page.close()
+                    report_chromium(figures, paths, condition)
             finally:
                 await chromium.close()
+
+
+def report_chromium(figures: dict[str, Any], paths: list[str], condition: str) -> None:
     for path, what in zip(paths, ("snapshots", "thumbnails"), strict=True):
         f = figures[path]
         rate = 8 * f["size"] / (f["parallel"] / 1000) / 1e6
         print(
-            f"Chromium (npm peerjs + the PWA's EdgeChannel), 8 {what} ({f['size']} B): one at a "
-            f"time {f['serial']:.0f} ms, in parallel {f['parallel']:.0f} ms -> "
-            f"{f['serial'] / f['parallel']:.2f}x faster; {rate:.2f} MB/s"
+            f"Chromium (npm peerjs + the PWA's EdgeChannel), 8 {what} ({f['size']} B), "
+            f"{condition}: one at a time {f['serial']:.0f} ms, in parallel {f['parallel']:.0f} ms"
+            f" -> {f['serial'] / f['parallel']:.2f}x faster; {rate:.2f} MB/s"
         )
 
 
