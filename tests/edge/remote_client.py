@@ -225,7 +225,7 @@ class EdgeLink:
             call = self._calls[request_id]
             call.parts.append(data[4:])
             call.received += len(data) - 4
-            assert len(data) <= 64 * 1024  # a frame's bound, header included
+            assert len(data) - 4 <= 16 * 1024
             self._maybe_done(request_id)
             return
         frame = json.loads(data)

@@ -20,8 +20,7 @@ from ..api.errors import ApiError
 
 METHODS: Final = frozenset({"GET", "POST", "PATCH", "DELETE"})
 MAX_PATH: Final = 2048
-FRAME: Final = 64 * 1024  # a binary frame: u32 id + payload; RFC 8841's default max-message-size
-CHUNK: Final = FRAME - 4
+CHUNK: Final = 16 * 1024
 KEPT_HEADERS: Final = ("content-type", "cache-control")
 STREAMING_TYPES: Final = ("multipart/x-mixed-replace", "text/event-stream")
 _PATH = re.compile(
@@ -82,7 +81,7 @@ class ApiClient:
 
     @asynccontextmanager
     async def request(self, method: Any, path: Any, body: Any) -> AsyncIterator[Response]:  # noqa: ANN401
-        """Forward one request; yield its status, headers, size and body chunks (≤ `CHUNK`)."""
+        """Forward one request; yield its status, headers, size and body chunks (≤ 16 KiB)."""
         method, path = check_request(method, path)
         assert self._session is not None, "ApiClient.start() was not awaited"
         url = URL(self.base_url + path, encoded=True)

@@ -2,8 +2,7 @@
 
 Nothing but `hello` is sent before the peer proves a device key (or a pairing code) with an
 HMAC bound to both DTLS fingerprints as this edge sees them. Responses stream as binary frames
-`[u32 id][payload]` of at most 64 KiB, interleaved across requests and paced by the channel's
-buffered amount.
+`[u32 id][≤ 16 KiB]`, interleaved across requests and paced by the channel's buffered amount.
 """
 
 from __future__ import annotations
