@@ -269,11 +269,25 @@ async def measure_chromium(stack: Stack, rounds: int, delay: float, tmp: Path) -
                             "rounds": rounds,
                             "relay": relay,
                         }
+                        drops_before = udp_receive_drops()
                         figures = await page.evaluate(CHROMIUM_PAGE, args)
+                        drops = udp_receive_drops() - drops_before
                         await page.close()
                     report_chromium(figures, paths, condition)
+                    print(f"  UDP datagrams dropped by full receive buffers meanwhile: {drops}")
             finally:
                 await chromium.close()
+
+
+def udp_receive_drops() -> int:
+    """The kernel's count of UDP datagrams dropped because a socket's receive buffer was full
+    (every socket of the machine; each drop halves the sender's SCTP congestion window)."""
+    snmp = Path("/proc/net/snmp")
+    if not snmp.exists():
+        return 0
+    udp = [line.split() for line in snmp.read_text().splitlines() if line.startswith("Udp:")]
+    names, values = udp
+    return int(values[names.index("RcvbufErrors")])
 
 
 def report_chromium(figures: dict[str, Any], paths: list[str], condition: str) -> None:
