@@ -12,7 +12,7 @@ import re
 from collections.abc import Awaitable, Callable
 
 import pytest
-from playwright.async_api import Browser, Page, expect
+from playwright.async_api import Browser, Page, Route, expect
 
 from tests.pwa.stack import PHONE, Edge
 
@@ -67,7 +67,8 @@ async def check_screens(
     await expect(page.locator("#event-title")).to_have_text("Person on Front door")
     await page.wait_for_function(
         "() => { const i = document.querySelector('img.event-snapshot');"
-        " return i && i.src.startsWith('blob:') && i.naturalWidth >= 320; }",
+        " return i && i.src.startsWith('blob:') && !i.classList.contains('preview')"
+        " && i.naturalWidth > 320; }",  # the full snapshot, not the thumbnail standing in
         timeout=20000,
     )
     await shot("event")
@@ -97,6 +98,32 @@ async def check_endless_scroll(page: Page, seeded: int) -> None:
     await expect(last).to_have_attribute("src", re.compile(r"^blob:"))
 
 
+async def check_snapshot_preview(page: Page, event_id: str) -> None:
+    """While the full snapshot is on its way, the event shows the thumbnail, blurred; then the
+    snapshot replaces it. The snapshot's response is held until the preview has been seen."""
+    release = asyncio.Event()
+
+    async def hold(route: Route) -> None:
+        await release.wait()
+        await route.continue_()
+
+    await page.route("**/api/v1/events/*/snapshot.jpg", hold)
+    await page.get_by_role("link", name="Timeline").click()
+    await page.locator(f"li.event-card[data-id='{event_id}'] a").click()
+    await page.wait_for_function(
+        "() => { const i = document.querySelector('img.event-snapshot.preview');"
+        " return i && i.naturalWidth > 0 && i.naturalWidth <= 320; }",
+        timeout=20000,
+    )
+    release.set()
+    await page.wait_for_function(
+        "() => { const i = document.querySelector('img.event-snapshot');"
+        " return !i.classList.contains('preview') && i.naturalWidth > 320; }",
+        timeout=20000,
+    )
+    await page.unroute("**/api/v1/events/*/snapshot.jpg", hold)
+
+
 async def test_ingress_panel_shows_cameras_events_and_live_video(
     browser: Browser, edge_factory: Callable[..., Edge]
 ) -> None:
@@ -109,6 +136,9 @@ async def test_ingress_panel_shows_cameras_events_and_live_video(
     await expect(page.locator(".pill")).to_have_attribute("data-phase", "online")
     await expect(page.locator("header.topbar h1")).to_have_text("Home")
     await check_screens(page, edge)
+    await check_snapshot_preview(
+        page, (await asyncio.to_thread(edge.wait_for_event, "person"))["id"]
+    )
     await check_endless_scroll(page, seeded=45)
     await page.get_by_role("link", name="Settings").click()
     await expect(page.locator("main")).to_contain_text("Opened through Home Assistant")

@@ -43,8 +43,23 @@ export function renderEvent(ctx, scope, { id }) {
         h("button.danger", { type: "button", onclick: remove }, icon("trash"), "Delete"),
       );
       if (event.has_snapshot) {
-        const blob = await transport.blob(`${path}/snapshot.jpg`, { signal: scope.signal });
-        if (scope.alive) img.src = scope.objectUrl(blob);
+        // The thumbnail (a few KB, one round trip) stands in, blurred, until the full snapshot
+        // (hundreds of KB, several round trips over a phone's connection) has arrived.
+        const full = transport.blob(`${path}/snapshot.jpg`, { signal: scope.signal });
+        transport.blob(`${path}/thumbnail.jpg`, { signal: scope.signal }).then(
+          (blob) => {
+            if (scope.alive && !img.src) {
+              img.src = scope.objectUrl(blob);
+              img.classList.add("preview");
+            }
+          },
+          () => {}, // the full snapshot's own request reports the failure
+        );
+        const blob = await full;
+        if (scope.alive) {
+          img.src = scope.objectUrl(blob);
+          img.classList.remove("preview");
+        }
       } else {
         img.classList.add("missing");
       }
