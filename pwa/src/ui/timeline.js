@@ -118,13 +118,18 @@ export function renderTimeline(ctx, scope) {
       markDays();
       next = page.next ?? null;
       done = !next;
-      status.textContent = entries.size ? (done ? "That's everything." : "") : "Nothing happened yet. Events appear here as soon as a camera sees something.";
+      showEnd();
     } catch (err) {
       if (scope.alive) status.textContent = `Could not load events: ${err.message}`;
     } finally {
       loading = false;
     }
     if (!done && scope.alive && isVisible(sentinel)) loadMore();
+  }
+
+  /** Below the list: that it is empty, or that it holds everything, or nothing. */
+  function showEnd() {
+    status.textContent = entries.size ? (done ? "That's everything." : "") : "Nothing happened yet. Events appear here as soon as a camera sees something.";
   }
 
   function isVisible(el) {
@@ -150,7 +155,7 @@ export function renderTimeline(ctx, scope) {
     } else if (msg.type === "event.start" || msg.type === "event.update") {
       list.prepend(item(msg.event));
       markDays();
-      status.textContent = "";
+      showEnd();
     }
   });
   scope.listen(transport, "ready", () => (started ? refreshTop() : loadMore()));
