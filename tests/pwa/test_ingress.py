@@ -18,6 +18,14 @@ from tests.pwa.stack import PHONE, Edge
 
 pytestmark = pytest.mark.slow
 
+FULL_SNAPSHOT = (
+    "() => { const i = document.querySelector('img.event-snapshot');"
+    " return i && i.src.startsWith('blob:') && !i.classList.contains('preview')"
+    " && i.naturalWidth > 320; }"
+)
+"""The event view shows the full snapshot, not the thumbnail standing in for it."""
+SNAPSHOTS = "**/api/v1/events/*/snapshot.jpg"
+
 
 async def wait_for_video(page: Page) -> None:
     """Wait until the live video element plays real frames (size known, time advancing)."""
@@ -37,9 +45,9 @@ async def no_shot(_name: str) -> None:
 
 async def check_screens(
     page: Page, edge: Edge, shot: Callable[[str], Awaitable[None]] = no_shot
-) -> None:
+) -> str:
     """Cameras → timeline → event detail → live view, all with real data from `edge`;
-    `shot(name)` is called on each screen once it shows its data."""
+    `shot(name)` is called on each screen once it shows its data. Returns the event's id."""
     camera = page.locator("article.camera[data-camera=door]")
     await expect(camera).to_contain_text("Front door")
     await expect(camera.locator(".dot")).to_have_class("dot online", timeout=20000)
@@ -65,17 +73,13 @@ async def check_screens(
 
     await card.locator("a").click()
     await expect(page.locator("#event-title")).to_have_text("Person on Front door")
-    await page.wait_for_function(
-        "() => { const i = document.querySelector('img.event-snapshot');"
-        " return i && i.src.startsWith('blob:') && !i.classList.contains('preview')"
-        " && i.naturalWidth > 320; }",  # the full snapshot, not the thumbnail standing in
-        timeout=20000,
-    )
+    await page.wait_for_function(FULL_SNAPSHOT, timeout=20000)
     await shot("event")
 
     await page.get_by_role("link", name="Live view").click()
     await wait_for_video(page)
     await shot("live")
+    return event["id"]
 
 
 async def check_endless_scroll(page: Page, seeded: int) -> None:
@@ -110,7 +114,7 @@ async def check_snapshot_preview(page: Page, event_id: str) -> None:
         await release.wait()
         await route.continue_()
 
-    await page.route("**/api/v1/events/*/snapshot.jpg", hold)
+    await page.route(SNAPSHOTS, hold)
     await page.get_by_role("link", name="Timeline").click()
     await page.locator(f"li.event-card[data-id='{event_id}'] a").click()
     await page.wait_for_function(
@@ -119,12 +123,8 @@ async def check_snapshot_preview(page: Page, event_id: str) -> None:
         timeout=20000,
     )
     release.set()
-    await page.wait_for_function(
-        "() => { const i = document.querySelector('img.event-snapshot');"
-        " return !i.classList.contains('preview') && i.naturalWidth > 320; }",
-        timeout=20000,
-    )
-    await page.unroute("**/api/v1/events/*/snapshot.jpg", hold)
+    await page.wait_for_function(FULL_SNAPSHOT, timeout=20000)
+    await page.unroute(SNAPSHOTS, hold)
 
 
 async def test_ingress_panel_shows_cameras_events_and_live_video(
@@ -138,10 +138,8 @@ async def test_ingress_panel_shows_cameras_events_and_live_video(
     await page.goto(edge.ingress)
     await expect(page.locator(".pill")).to_have_attribute("data-phase", "online")
     await expect(page.locator("header.topbar h1")).to_have_text("Home")
-    await check_screens(page, edge)
-    await check_snapshot_preview(
-        page, (await asyncio.to_thread(edge.wait_for_event, "person"))["id"]
-    )
+    event_id = await check_screens(page, edge)
+    await check_snapshot_preview(page, event_id)
     await check_endless_scroll(page, seeded=45)
     await page.get_by_role("link", name="Settings").click()
     await expect(page.locator("main")).to_contain_text("Opened through Home Assistant")
