@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import math
 import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Literal
@@ -11,8 +11,8 @@ from typing import Literal
 import numpy as np
 
 from .detectors import Detection
-from .detectors.base import iou
-from .model import Box, Event
+from .imaging import closeness
+from .model import Event
 
 type Change = tuple[Literal["start", "update", "end"], "Track"]
 
@@ -23,15 +23,6 @@ UPDATE_EVERY = 1.0
 def new_event_id(when: datetime) -> str:
     """A unique id that sorts by creation time."""
     return f"{int(when.timestamp() * 1000):012x}{secrets.token_hex(5)}"
-
-
-def closeness(old: Box, new: Box) -> tuple[float, float]:
-    """(IoU, 1 - centre distance / old box diagonal): small fast boxes such as faces at a few
-    frames per second often do not overlap their last position but are still close to it."""
-    diagonal = math.hypot(old[2] - old[0], old[3] - old[1]) or 1e-6
-    dx = (old[0] + old[2] - new[0] - new[2]) / 2
-    dy = (old[1] + old[3] - new[1] - new[3]) / 2
-    return iou(old, new), 1.0 - math.hypot(dx, dy) / diagonal
 
 
 @dataclass(slots=True, frozen=True)
@@ -76,7 +67,7 @@ class Tracker:
 
     def update(
         self,
-        detections: list[tuple[Detection, list[str]]],
+        detections: Sequence[tuple[Detection, Sequence[str]]],
         frame: np.ndarray,
         now: float,
         wall: datetime,
@@ -122,7 +113,7 @@ class Tracker:
         self.tracks = []
         return ended
 
-    def _start(self, detection: Detection, zones: list[str], seen: Seen) -> Track:
+    def _start(self, detection: Detection, zones: Sequence[str], seen: Seen) -> Track:
         event = Event(
             id=new_event_id(seen.wall),
             camera=self.camera,
@@ -138,7 +129,7 @@ class Tracker:
         self.tracks.append(track)
         return track
 
-    def _follow(self, track: Track, detection: Detection, zones: list[str], seen: Seen) -> bool:
+    def _follow(self, track: Track, detection: Detection, zones: Sequence[str], seen: Seen) -> bool:
         """Move a track to a new detection; True when an update should be published."""
         event = track.event
         track.last_seen = seen.now

@@ -23,8 +23,3 @@ def zones_of(box: Box, zones: dict[str, tuple[Point, ...]]) -> list[str]:
     """Names of the zones holding the box's bottom-centre (where a person stands)."""
     foot = ((box[0] + box[2]) / 2, box[3])
     return [name for name, polygon in zones.items() if inside(foot, polygon)]
-
-
-def area(box: Box) -> float:
-    """A box's area as a fraction of the frame."""
-    return max(0.0, box[2] - box[0]) * max(0.0, box[3] - box[1])

@@ -7,10 +7,11 @@ from datetime import UTC, datetime, timedelta
 import numpy as np
 
 from peerwatch_edge.detectors import Detection
+from peerwatch_edge.imaging import area
 from peerwatch_edge.model import Kind
 from peerwatch_edge.motion import MotionGate
 from peerwatch_edge.tracker import Tracker
-from peerwatch_edge.zones import area, inside, zones_of
+from peerwatch_edge.zones import inside, zones_of
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..imaging import Picture
 from ..model import Kind
 from .base import Detection, Model
 from .faces import FaceDetector, nms
@@ -52,6 +53,10 @@ class Detectors:
         self._falls = FallJudge(fall_window)
         self._lock = threading.Lock()
 
+    def prepare(self, picture: Picture) -> np.ndarray:
+        """The object model's input for a frame (`detect`'s `tensor`), made on any thread."""
+        return self.models.objects.prepare(picture)
+
     def detect(
         self,
         image: np.ndarray,
@@ -60,7 +65,7 @@ class Detectors:
         tensor: np.ndarray | None = None,
     ) -> list[Detection]:
         """Run every enabled detector on one RGB frame taken at `when` (seconds); `tensor` is
-        the object model's input if already prepared."""
+        the object model's input if already `prepare`d."""
         objects = self.models.objects.detect(image, min(min_score, PERSON_MIN_SCORE), tensor)
         persons = [d for d in objects if d.label == "person" and d.score >= PERSON_MIN_SCORE]
         persons = [

@@ -11,8 +11,9 @@ from typing import Final
 
 import numpy as np
 
+from ..imaging import clip_box, iou, resize, square_crop, to_pixels
 from ..model import Box, Kind
-from .base import Detection, Model, clip_box, iou, resize, square_crop
+from .base import Detection, Model
 
 MODEL_FILE: Final = "face_detection_short_range.tflite"
 # MediaPipe's SSD anchor options for the short-range model: strides 8, 16, 16, 16 on a 128 input,
@@ -78,12 +79,7 @@ class FaceDetector:
     def detect_in_person(self, image: np.ndarray, person: Box) -> list[Detection]:
         """Search the head region of a person box: a square on its upper part, with a margin."""
         height, width = image.shape[:2]
-        x0, y0, x1, y1 = (
-            person[0] * width,
-            person[1] * height,
-            person[2] * width,
-            person[3] * height,
-        )
+        x0, y0, x1, y1 = to_pixels(person, width, height)
         side = min(x1 - x0, y1 - y0) * 1.2
         crop, (cx0, cy0, s) = square_crop(image, (x0 + x1) / 2, y0 + side / 2 - 0.1 * side, side)
         found = []

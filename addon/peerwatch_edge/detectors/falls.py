@@ -20,8 +20,9 @@ from typing import Final
 
 import numpy as np
 
+from ..imaging import resize, square_crop, to_pixels
 from ..model import Box, Kind
-from .base import Detection, Model, resize, square_crop
+from .base import Detection, Model
 
 MODEL_FILE: Final = "movenet_single_pose_lightning_ptq.tflite"
 SHOULDERS: Final = (5, 6)
@@ -115,12 +116,7 @@ class PoseEstimator:
     def pose(self, image: np.ndarray, person: Box, when: float) -> Pose:
         """Estimate the posture of the person in `person`."""
         height, width = image.shape[:2]
-        x0, y0, x1, y1 = (
-            person[0] * width,
-            person[1] * height,
-            person[2] * width,
-            person[3] * height,
-        )
+        x0, y0, x1, y1 = to_pixels(person, width, height)
         side = max(x1 - x0, y1 - y0) * 1.15
         crop, _ = square_crop(image, (x0 + x1) / 2, (y0 + y1) / 2, side)
         tensor = resize(crop, self.model.width, self.model.height).astype(self.model.input_dtype)

@@ -7,8 +7,9 @@ from typing import Final
 
 import numpy as np
 
+from ..imaging import Picture, clip_box
 from ..model import Kind
-from .base import Detection, Model, clip_box, resize
+from .base import Detection, Model
 from .interpreter import ModelError
 
 MODEL_FILE: Final = "ssd_mobilenet_v1_coco_quant.tflite"
@@ -36,12 +37,9 @@ class ObjectDetector:
         index = class_id + 1
         return self.labels[index] if 0 <= index < len(self.labels) else f"class{class_id}"
 
-    def prepare(self, image: np.ndarray) -> np.ndarray:
-        """Resize a frame to the model's input batch."""
-        return self.batch(resize(image, self.model.width, self.model.height))
-
-    def batch(self, pixels: np.ndarray) -> np.ndarray:
-        """The input batch of a frame already at the model's size."""
+    def prepare(self, picture: Picture) -> np.ndarray:
+        """The model's input batch for a frame, scaled as cheaply as the picture can."""
+        pixels = picture.scaled(self.model.width, self.model.height)
         return pixels.astype(self.model.input_dtype, copy=False)[None]
 
     def detect(
@@ -50,7 +48,7 @@ class ObjectDetector:
         """Return every object scoring at least `min_score` (boxes normalised to the frame);
         `tensor` is `prepare(image)` when already done."""
         boxes, classes, scores, count = self.model.run(
-            self.prepare(image) if tensor is None else tensor
+            self.prepare(Picture(image)) if tensor is None else tensor
         )
         found = []
         for i in range(int(count[0])):

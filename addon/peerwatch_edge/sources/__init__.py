@@ -7,11 +7,11 @@ runs on its own thread; it raises `SourceError` when the stream cannot be opened
 from __future__ import annotations
 
 from ..config import CameraConfig
-from .base import FrameSource, Picture, SourceError
+from .base import FrameSource, SourceError
 from .snapshot import SnapshotSource
 from .stream import StreamSource
 
-__all__ = ["FrameSource", "Picture", "SnapshotSource", "SourceError", "StreamSource", "open_source"]
+__all__ = ["FrameSource", "SnapshotSource", "SourceError", "StreamSource", "open_source"]
 
 
 def open_source(config: CameraConfig) -> FrameSource:

@@ -7,21 +7,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Iterator
 from urllib.parse import urlsplit, urlunsplit
 
-import numpy as np
-
-from ..detectors.base import resize
-
-
-class Picture:
-    """A decoded frame: RGB pixels (H, W, 3) uint8, and scaled copies made as cheaply as the
-    source can (PyAV frames scale with FFmpeg's swscale, ~5x faster than Pillow)."""
-
-    def __init__(self, image: np.ndarray) -> None:
-        self.image = image
-
-    def scaled(self, width: int, height: int) -> np.ndarray:
-        """The frame resized to width x height, RGB."""
-        return resize(self.image, width, height)
+from ..imaging import Picture
 
 
 def redact(url: str) -> str:

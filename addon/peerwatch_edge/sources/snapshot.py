@@ -15,7 +15,8 @@ from urllib.parse import unquote, urlsplit, urlunsplit
 import numpy as np
 from PIL import Image
 
-from .base import FrameSource, Picture, SourceError, redact
+from ..imaging import Picture
+from .base import FrameSource, SourceError, redact
 
 MAX_BYTES: Final = 20 * 1024 * 1024
 

@@ -11,7 +11,8 @@ import av
 import av.error
 import numpy as np
 
-from .base import FrameSource, Picture, Sampler, SourceError, redact
+from ..imaging import Picture
+from .base import FrameSource, Sampler, SourceError, redact
 
 _LOGGER = logging.getLogger(__name__)
 
