@@ -30,6 +30,7 @@ from peerwatch_edge.config import parse_config
 from peerwatch_edge.detectors import Detectors, Models
 from peerwatch_edge.detectors.base import Model
 from peerwatch_edge.edge import Edge
+from peerwatch_edge.imaging import Picture
 from peerwatch_edge.motion import MotionGate
 from peerwatch_edge.sources import StreamSource
 
@@ -71,21 +72,23 @@ async def pipeline_fps(models_dir: Path, video: Path, seconds: float) -> tuple[f
         )
         edge = Edge(config)
         cam = edge.cameras["bench"]
-        cam.source = StreamSource(
+        cam.feed.source = StreamSource(
             str(video), 30.0, timeout=None, file=True, realtime=False, loop=True
         )
-        cam.gate.interval = 0.0  # every frame goes to the detectors, still or not
+        cam.analyser.gate.interval = 0.0  # every frame goes to the detectors, still or not
         await edge.start()
         try:
             await asyncio.sleep(2.0)  # warm up
-            first, busy = cam.analysed, cam.analysis_seconds
+            counts = cam.analyser.counts()
+            first, busy = counts.analysed, counts.analysis_seconds
             start, cpu = time.perf_counter(), time.process_time()
             await asyncio.sleep(seconds)
-            done, elapsed = cam.analysed - first, time.perf_counter() - start
+            counts = cam.analyser.counts()
+            done, elapsed = counts.analysed - first, time.perf_counter() - start
             fps = done / elapsed
             cpu_per_frame = (time.process_time() - cpu) / done
             stats = edge.stats()
-            stats["busy"] = (cam.analysis_seconds - busy) / elapsed
+            stats["busy"] = (counts.analysis_seconds - busy) / elapsed
             events = await edge.store.count()
             assert edge.models is not None
             stats["num_threads"] = edge.models.objects.model.num_threads
@@ -118,7 +121,7 @@ def main() -> None:
 
     models = Models(args.models_dir, {"object"})
     frames, decode_cpu = decode_all(args.video)
-    tensors = [models.objects.prepare(frame) for frame in frames]
+    tensors = [models.objects.prepare(Picture(frame)) for frame in frames]
     print(
         f"clip: {len(frames)} frames {frames[0].shape[1]}x{frames[0].shape[0]}, "
         f"decode {1000 * decode_cpu:.1f} ms CPU/frame"

@@ -24,13 +24,11 @@ class Subscription:
 
     def __init__(self, size: int = QUEUE_SIZE) -> None:
         self._queue: asyncio.Queue[Message] = asyncio.Queue(size)
-        self.dropped = 0
 
     def put(self, message: Message) -> None:
         """Queue a message, dropping the oldest one when full."""
         if self._queue.full():
             self._queue.get_nowait()
-            self.dropped += 1
         self._queue.put_nowait(message)
 
     async def get(self) -> Message:

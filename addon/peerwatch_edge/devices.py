@@ -197,10 +197,6 @@ class DeviceRegistry:
             self._window = None
         return self._window
 
-    def close_pairing(self) -> None:
-        """Close the pairing window."""
-        self._window = None
-
     def record_failed_attempt(self) -> int:
         """Count a wrong code; return the attempts left (0: the window is now closed)."""
         window = self.pairing_window()

@@ -3,7 +3,8 @@
 Others (the local API, the remote peer, the service) use only this public surface:
 
 - `Edge(config, bus=None)`; attributes `config`, `bus`, `store`, `data_dir`, `cameras` (by id,
-  in config order); `await edge.start()`, `await edge.stop()`; `edge.stats()`.
+  in config order); `await edge.start()`, `await edge.stop()`; `edge.stats()`;
+  `await edge.snapshot_drawn(event_id)` (waits while a new event's snapshot is being drawn).
 - `Camera`: `id`, `name`, `status()`, `detection_enabled` (settable, persisted, publishes
   `camera.status`), `latest_jpeg()` (blocking: use `asyncio.to_thread`), `subscribe_frames()`.
 - `EventStore`: `list_events(...)`, `get_event(id)`, `delete_event(id)`, `snapshot_path(id)`,
@@ -13,7 +14,6 @@ Others (the local API, the remote peer, the service) use only this public surfac
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import os
 from concurrent.futures import ThreadPoolExecutor
@@ -26,12 +26,11 @@ from .bus import EventBus
 from .camera import Camera
 from .config import EdgeConfig
 from .detectors import Detectors, Models
-from .files import write_atomic
+from .settings import CameraSettings
 from .store import EventStore
 
 _LOGGER = logging.getLogger(__name__)
 
-SETTINGS_FILE: Final = "cameras.json"
 RETENTION_EVERY: Final = 3600.0
 
 
@@ -47,14 +46,14 @@ class Edge:
             max(2, os.cpu_count() or 2), thread_name_prefix="edge-worker"
         )
         self.models: Models | None = None
-        settings = self._read_settings()
+        self.settings = CameraSettings(self.data_dir)
         self.cameras: dict[str, Camera] = {
             camera.id: Camera(
                 camera,
                 store=self.store,
                 bus=self.bus,
                 executor=self.executor,
-                detection_enabled=settings.get(camera.id, {}).get("detection_enabled", True),
+                detection_enabled=self.settings.detection_enabled(camera.id),
                 on_setting=self._save_settings,
             )
             for camera in config.cameras
@@ -86,8 +85,14 @@ class Edge:
                 await self._retention
         await asyncio.gather(*(camera.stop() for camera in self.cameras.values()))
         await self.store.close()
+        await asyncio.to_thread(self.settings.close)
         self.executor.shutdown(wait=True, cancel_futures=True)
         _LOGGER.info("edge stopped")
+
+    async def snapshot_drawn(self, event_id: str) -> None:
+        """Return once the event's first snapshot is no longer being drawn (at once if not)."""
+        for camera in self.cameras.values():
+            await camera.events.snapshot_drawn(event_id)
 
     def stats(self) -> dict[str, Any]:
         """Figures for /metrics and diagnostics: per camera and per detector."""
@@ -110,35 +115,6 @@ class Edge:
                 _LOGGER.exception("retention failed")
             await asyncio.sleep(RETENTION_EVERY)
 
-    def _read_settings(self) -> dict[str, dict[str, Any]]:
-        path = self.data_dir / SETTINGS_FILE
-        try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-        except FileNotFoundError:
-            return {}
-        except (OSError, ValueError) as err:
-            _LOGGER.warning("ignoring unreadable %s: %s", path, err)
-            return {}
-        return data if isinstance(data, dict) else {}
-
     def _save_settings(self, _camera: Camera) -> None:
-        """Persist every camera's switches (on the store's thread when running)."""
-        data = {
-            cid: {"detection_enabled": cam.detection_enabled} for cid, cam in self.cameras.items()
-        }
-        payload = json.dumps(data, indent=1).encode()
-        path = self.data_dir / SETTINGS_FILE
-
-        def write() -> None:
-            try:
-                path.parent.mkdir(parents=True, exist_ok=True)
-                write_atomic(path, payload)
-            except OSError as err:
-                _LOGGER.error("cannot save camera settings to %s: %s", path, err)
-
-        try:
-            asyncio.get_running_loop()
-        except RuntimeError:
-            write()
-        else:
-            self.store.submit(write)
+        """Persist every camera's privacy switch."""
+        self.settings.save({cid: cam.detection_enabled for cid, cam in self.cameras.items()})

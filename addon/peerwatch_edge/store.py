@@ -13,9 +13,8 @@ import errno
 import json
 import logging
 import sqlite3
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, Final
@@ -95,7 +94,6 @@ class EventStore:
         self.max_bytes = int(max_gb * 1024**3)
         self._executor = ThreadPoolExecutor(1, thread_name_prefix="event-store")
         self._db: sqlite3.Connection | None = None
-        self._pending: dict[str, asyncio.Event] = {}
         self.write_errors = 0
 
     # --- lifecycle -------------------------------------------------------------------------
@@ -133,14 +131,6 @@ class EventStore:
             self._db.close()
             self._db = None
 
-    def submit(self, func: Callable[[], object]) -> None:
-        """Run `func` on the store's thread, in order with its writes, without waiting (or
-        right here once the store is closed)."""
-        try:
-            self._executor.submit(func)
-        except RuntimeError:  # shut down
-            func()
-
     async def _call[T](self, func: Callable[..., T], *args: Any) -> T:  # noqa: ANN401
         return await asyncio.get_running_loop().run_in_executor(self._executor, func, *args)
 
@@ -162,33 +152,13 @@ class EventStore:
         """A small version of the snapshot."""
         return self.snapshots_dir / f"{_safe(event_id)}.thumb.jpg"
 
-    # --- snapshots being drawn -------------------------------------------------------------
-
-    @contextmanager
-    def snapshot_pending(self, event_id: str) -> Iterator[None]:
-        """Mark an event whose snapshot is being drawn (event loop only): readers who ask
-        for it meanwhile wait in `wait_snapshot` instead of getting a 404."""
-        done = asyncio.Event()
-        self._pending[event_id] = done
-        try:
-            yield
-        finally:
-            if self._pending.get(event_id) is done:
-                del self._pending[event_id]
-            done.set()
-
-    async def wait_snapshot(self, event_id: str) -> None:
-        """Return once the event's snapshot is no longer being drawn (at once if it is not)."""
-        done = self._pending.get(event_id)
-        if done is not None:
-            await done.wait()
-
     # --- writes ----------------------------------------------------------------------------
 
     async def save(self, event: Event, snapshot: tuple[bytes, bytes] | None = None) -> bool:
         """Insert or update an event; with (snapshot JPEG, thumbnail JPEG) write files first.
 
-        Returns False (and logs why) when it could not be stored, e.g. on a full disk.
+        The event is not changed: pass a copy of one that others change. Returns False (and
+        logs why) when it could not be stored, e.g. on a full disk.
         """
         try:
             await self._call(self._save, event, snapshot)
@@ -209,7 +179,6 @@ class EventStore:
                 failed = err  # still store the row, without claiming the snapshot
             else:
                 size = len(snapshot[0]) + len(snapshot[1])
-                event.has_snapshot = True
         self.db.execute(
             f"INSERT INTO events ({COLUMNS}, bytes) VALUES (?,?,?,?,?,?,?,?,?,?,?,?) "  # noqa: S608
             "ON CONFLICT(id) DO UPDATE SET score=excluded.score, updated_at=excluded.updated_at, "
@@ -227,7 +196,7 @@ class EventStore:
                 _ts(event.ended_at),
                 json.dumps(list(event.box)) if event.box else None,
                 json.dumps(event.zones),
-                int(event.has_snapshot),
+                int(event.has_snapshot or size is not None),
                 size or 0,
             ),
         )

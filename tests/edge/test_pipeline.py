@@ -171,7 +171,7 @@ async def test_broken_camera_does_not_block_others(
         await edge.start()
         try:
             messages = await collect(subscription, "event.start")
-            if not edge.cameras["corrupt"].source.finished:
+            if not edge.cameras["corrupt"].feed.source.finished:
                 await collect(subscription, ended("corrupt"))
             statuses = {c.id: c.status() for c in edge.cameras.values()}
             stats = edge.stats()["cameras"]
@@ -254,7 +254,7 @@ async def analysed(camera: Camera, count: int) -> None:
     """Return once the camera has analysed `count` frames (checked as live frames arrive)."""
     async with camera.subscribe_frames() as feed, asyncio.timeout(30):
         async for _ in feed:
-            if camera.analysed >= count:
+            if camera.analyser.counts().analysed >= count:
                 return
 
 
@@ -270,9 +270,9 @@ async def test_analysis_runs_ahead_of_a_stuck_event_loop_boundedly(
     await edge.start()
     try:
         await analysed(camera, 3)
-        before = camera.analysed
+        before = camera.analyser.counts().analysed
         time.sleep(1.5)  # noqa: ASYNC251 - the point: the event loop is stuck meanwhile
-        ahead = camera.analysed - before
+        ahead = camera.analyser.counts().analysed - before
         assert 2 <= ahead <= MAX_PENDING + 1
         await analysed(camera, before + ahead + 3)  # the loop caught up: analysis goes on
     finally:

@@ -57,7 +57,7 @@ async def test_rtsp_camera_goes_offline_and_comes_back(
         await edge.start()
         try:
             await wait_status(subscription, "net", online=True)
-            assert edge.cameras["net"].latest_frame() is not None
+            assert edge.cameras["net"].feed.latest() is not None
 
             camera.kill()
             relay.kill()

@@ -98,11 +98,12 @@ async def get_event(request: web.Request) -> web.Response:
 
 
 async def _event_file(request: web.Request, thumbnail: bool) -> web.FileResponse:
-    store = state_of(request).edge.store
+    edge = state_of(request).edge
+    store = edge.store
     event_id = path_id(request)
     with suppress(TimeoutError):  # a new event's snapshot may be being drawn right now
         async with asyncio.timeout(SNAPSHOT_WAIT):
-            await store.wait_snapshot(event_id)
+            await edge.snapshot_drawn(event_id)
     event = await store.get_event(event_id)
     if event is None:
         raise not_found(f"event {event_id!r}")

@@ -1,0 +1,143 @@
+"""A camera's event pipeline: analyses → tracker → store → bus, with each event's snapshot.
+
+Everything here runs on the event loop, in one task (`_run`); the tracker and its events are
+never touched elsewhere. Work done off the loop gets values it cannot change under us: the
+store receives a copy of the event, the renderer a read-only frame.
+
+A new event is pushed at once and its snapshot, drawn off the loop, follows in an `update`;
+readers asking for the snapshot meanwhile wait in `snapshot_drawn` instead of getting a 404.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import time
+from collections.abc import Iterator
+from concurrent.futures import Executor
+from contextlib import contextmanager, suppress
+from typing import Final, Literal, Protocol
+
+from ..bus import EventBus
+from ..config import CameraConfig
+from ..model import Event, utcnow
+from ..snapshots import render
+from ..store import EventStore
+from ..tracker import Change, Track, Tracker
+from .analyser import Analysis
+
+SNAPSHOT_EVERY: Final = 2.0
+"""Seconds between rewrites of a live event's snapshot when its best frame improves."""
+IDLE_AFTER: Final = 1.0
+"""Seconds without an analysis after which quiet tracks are checked for their end."""
+
+
+class Analyses(Protocol):
+    """Where the pipeline takes analyses from (the camera's `Analyser`)."""
+
+    tracking: bool
+    """Told whether any object is being tracked, after each analysis."""
+
+    async def take(self) -> Analysis:
+        """The next analysis, in frame order."""
+        ...
+
+
+class EventPipeline:
+    """Turns one camera's analyses into stored and published events."""
+
+    def __init__(
+        self, config: CameraConfig, *, store: EventStore, bus: EventBus, executor: Executor
+    ) -> None:
+        self.tracker = Tracker(config.id, config.end_after)
+        self.store = store
+        self.bus = bus
+        self.executor = executor
+        self.enabled = True
+        """Whether detection is on; switching it off ends every live event."""
+        self.events = 0
+        self._drawing: dict[str, asyncio.Event] = {}
+        self._task: asyncio.Task[None] | None = None
+
+    def start(self, analyser: Analyses) -> None:
+        """Consume the analyser's results until `stop`."""
+        self._task = asyncio.create_task(self._run(analyser), name=f"events-{self.tracker.camera}")
+
+    async def stop(self) -> None:
+        """Stop consuming and end the live events."""
+        if self._task is not None:
+            self._task.cancel()
+            with suppress(asyncio.CancelledError):
+                await self._task
+        await self._apply(self.tracker.end_all(utcnow()))
+
+    async def snapshot_drawn(self, event_id: str) -> None:
+        """Return once the event's first snapshot is no longer being drawn (at once if not)."""
+        done = self._drawing.get(event_id)
+        if done is not None:
+            await done.wait()
+
+    async def _run(self, analyser: Analyses) -> None:
+        while True:
+            try:
+                analysis = await asyncio.wait_for(analyser.take(), IDLE_AFTER)
+            except TimeoutError:  # no frame for a while: end quiet tracks
+                changes = self.tracker.expire(time.monotonic(), utcnow())
+            else:
+                frame = analysis.frame
+                if not self.enabled:
+                    changes = self.tracker.end_all(utcnow())
+                elif analysis.found is None:  # a still scene
+                    changes = self.tracker.expire(frame.monotonic, frame.time)
+                else:
+                    changes = self.tracker.update(
+                        analysis.found, frame.image, frame.monotonic, frame.time
+                    )
+            analyser.tracking = self.tracker.busy
+            await self._apply(changes)
+
+    async def _apply(self, changes: list[Change]) -> None:
+        """Store and publish tracker changes."""
+        for action, track in changes:
+            if action != "start":
+                due = action != "update" or time.monotonic() - track.snapshot_at >= SNAPSHOT_EVERY
+                await self._save(action, track, await self._render(track) if due else None)
+                continue
+            self.events += 1
+            with self._drawn_later(track.event.id):
+                await self._save(action, track, None)
+                snapshot = await self._render(track)
+                if snapshot is not None:
+                    await self._save("update", track, snapshot)
+
+    @contextmanager
+    def _drawn_later(self, event_id: str) -> Iterator[None]:
+        done = self._drawing[event_id] = asyncio.Event()
+        try:
+            yield
+        finally:
+            del self._drawing[event_id]
+            done.set()
+
+    async def _render(self, track: Track) -> tuple[bytes, bytes] | None:
+        """The snapshot and thumbnail of the track's best frame, if it changed since the last."""
+        if not track.best_dirty:
+            return None
+        snapshot = await asyncio.get_running_loop().run_in_executor(
+            self.executor, render, track.best_frame, track.best_detections
+        )
+        track.best_dirty = False
+        track.snapshot_at = time.monotonic()
+        return snapshot
+
+    async def _save(
+        self,
+        action: Literal["start", "update", "end"],
+        track: Track,
+        snapshot: tuple[bytes, bytes] | None,
+    ) -> None:
+        event: Event = track.event
+        copy = dataclasses.replace(event, zones=list(event.zones))
+        if await self.store.save(copy, snapshot) and snapshot is not None:
+            event.has_snapshot = True
+        self.bus.publish_event(action, event)
