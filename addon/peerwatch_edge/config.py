@@ -92,6 +92,11 @@ class RetentionConfig:
     days: float = 14.0
     max_gb: float = 5.0
 
+    @property
+    def max_bytes(self) -> int:
+        """The size cap in bytes (database and pictures)."""
+        return int(self.max_gb * 1024**3)
+
 
 @dataclass(slots=True, frozen=True)
 class EdgeConfig:

@@ -41,7 +41,7 @@ class Edge:
         self.config = config
         self.bus = bus or EventBus()
         self.data_dir: Path = config.data_dir
-        self.store = EventStore(self.data_dir, config.retention.days, config.retention.max_gb)
+        self.store = EventStore(self.data_dir, config.retention)
         self.executor = ThreadPoolExecutor(
             max(2, os.cpu_count() or 2), thread_name_prefix="edge-worker"
         )

@@ -19,6 +19,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, Final
 
+from .config import RetentionConfig
 from .files import write_atomic
 from .model import Event, Kind
 
@@ -86,12 +87,11 @@ def _disk_message(err: Exception) -> str:
 class EventStore:
     """Events in `data_dir/events.db`, snapshots in `data_dir/snapshots/`."""
 
-    def __init__(self, data_dir: Path, retention_days: float = 14.0, max_gb: float = 5.0) -> None:
+    def __init__(self, data_dir: Path, retention: RetentionConfig | None = None) -> None:
         self.data_dir = data_dir
         self.db_path = data_dir / "events.db"
         self.snapshots_dir = data_dir / "snapshots"
-        self.retention_days = retention_days
-        self.max_bytes = int(max_gb * 1024**3)
+        self.retention = retention or RetentionConfig()
         self._executor = ThreadPoolExecutor(1, thread_name_prefix="event-store")
         self._db: sqlite3.Connection | None = None
         self.write_errors = 0
@@ -223,19 +223,19 @@ class EventStore:
         return await self._call(self._retention, now or datetime.now(UTC))
 
     def _retention(self, now: datetime) -> int:
-        cutoff = (now - timedelta(days=self.retention_days)).timestamp()
+        cutoff = (now - timedelta(days=self.retention.days)).timestamp()
         old = [
             r[0] for r in self.db.execute("SELECT id FROM events WHERE started_at < ?", (cutoff,))
         ]
         removed = self._delete(old)
         total = self.db.execute("SELECT COALESCE(SUM(bytes), 0) FROM events").fetchone()[0]
         total += self.db_path.stat().st_size if self.db_path.exists() else 0
-        if total > self.max_bytes:
+        if total > self.retention.max_bytes:
             victims = []
             for event_id, size in self.db.execute(
                 "SELECT id, bytes FROM events ORDER BY started_at ASC, id ASC"
             ):
-                if total <= self.max_bytes:
+                if total <= self.retention.max_bytes:
                     break
                 victims.append(event_id)
                 total -= size

@@ -6,6 +6,7 @@ import asyncio
 import threading
 from collections.abc import AsyncIterator, Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -102,41 +103,50 @@ async def next_message(subscription: Subscription, kind: str) -> dict[str, Any]:
     return message
 
 
-async def test_pipeline_pushes_start_first_and_readers_wait_for_its_snapshot(
-    tmp_path: Path,
-    store: RecordingStore,
-    blocked_executor: tuple[ThreadPoolExecutor, threading.Event],
-) -> None:
-    executor, release = blocked_executor
+@asynccontextmanager
+async def running(
+    tmp_path: Path, store: EventStore, executor: ThreadPoolExecutor
+) -> AsyncIterator[tuple[EventPipeline, Analyses, Subscription]]:
+    """A started pipeline fed by the test, and its bus messages; stopped on the way out."""
     bus = EventBus()
     pipeline = EventPipeline(camera_config(tmp_path), store=store, bus=bus, executor=executor)
     analyses = Analyses()
     async with bus.subscribe() as subscription:
         pipeline.start(analyses)
         try:
-            analyses.queue.put_nowait(person_seen(1))
-            start = (await next_message(subscription, "event.start"))["event"]
-            assert not start["has_snapshot"]
-            assert analyses.tracking  # the gate is told objects are being tracked
-            (track,) = pipeline.tracker.tracks
-            waiter = asyncio.create_task(pipeline.snapshot_drawn(start["id"]))
-            await asyncio.wait_for(pipeline.snapshot_drawn("another"), 5)
-            for _ in range(20):
-                await asyncio.sleep(0)
-            assert not waiter.done()  # the snapshot is still being drawn
-
-            release.set()
-            await asyncio.wait_for(waiter, 30)
-            update = (await next_message(subscription, "event.update"))["event"]
-            assert update["id"] == start["id"]
-            assert update["has_snapshot"]
-            stored = await store.get_event(start["id"])
-            assert stored is not None
-            assert stored.has_snapshot
-            assert stored.zones == ["porch"]
+            yield pipeline, analyses, subscription
         finally:
             await pipeline.stop()
-        end = (await next_message(subscription, "event.end"))["event"]
+
+
+async def test_pipeline_pushes_start_first_and_readers_wait_for_its_snapshot(
+    tmp_path: Path,
+    store: RecordingStore,
+    blocked_executor: tuple[ThreadPoolExecutor, threading.Event],
+) -> None:
+    executor, release = blocked_executor
+    async with running(tmp_path, store, executor) as (pipeline, analyses, subscription):
+        analyses.queue.put_nowait(person_seen(1))
+        start = (await next_message(subscription, "event.start"))["event"]
+        assert not start["has_snapshot"]
+        assert analyses.tracking  # the gate is told objects are being tracked
+        (track,) = pipeline.tracker.tracks
+        waiter = asyncio.create_task(pipeline.snapshot_drawn(start["id"]))
+        await asyncio.wait_for(pipeline.snapshot_drawn("another"), 5)
+        for _ in range(20):
+            await asyncio.sleep(0)
+        assert not waiter.done()  # the snapshot is still being drawn
+
+        release.set()
+        await asyncio.wait_for(waiter, 30)
+        update = (await next_message(subscription, "event.update"))["event"]
+        assert update["id"] == start["id"]
+        assert update["has_snapshot"]
+        stored = await store.get_event(start["id"])
+        assert stored is not None
+        assert stored.has_snapshot
+        assert stored.zones == ["porch"]
+    end = (await next_message(subscription, "event.end"))["event"]
     assert end["ended_at"] is not None
     assert not pipeline.tracker.tracks  # stop ended every track
     assert len(store.handed) >= 3  # start, snapshot update, end
@@ -146,20 +156,13 @@ async def test_pipeline_pushes_start_first_and_readers_wait_for_its_snapshot(
 async def test_pipeline_ends_events_when_detection_is_switched_off(
     tmp_path: Path, store: RecordingStore
 ) -> None:
-    bus = EventBus()
     with ThreadPoolExecutor(1) as executor:
-        pipeline = EventPipeline(camera_config(tmp_path), store=store, bus=bus, executor=executor)
-        analyses = Analyses()
-        async with bus.subscribe() as subscription:
-            pipeline.start(analyses)
-            try:
-                analyses.queue.put_nowait(person_seen(1))
-                start = (await next_message(subscription, "event.start"))["event"]
-                pipeline.enabled = False
-                analyses.queue.put_nowait(person_seen(2))
-                end = (await next_message(subscription, "event.end"))["event"]
-            finally:
-                await pipeline.stop()
+        async with running(tmp_path, store, executor) as (pipeline, analyses, subscription):
+            analyses.queue.put_nowait(person_seen(1))
+            start = (await next_message(subscription, "event.start"))["event"]
+            pipeline.enabled = False
+            analyses.queue.put_nowait(person_seen(2))
+            end = (await next_message(subscription, "event.end"))["event"]
     assert end["id"] == start["id"]
     assert not analyses.tracking
 

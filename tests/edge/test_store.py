@@ -20,6 +20,7 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
+from peerwatch_edge.config import RetentionConfig
 from peerwatch_edge.model import Event, Kind
 from peerwatch_edge.store import EventStore
 from tests.support import PYTHON, REPO
@@ -109,7 +110,7 @@ async def test_queries_and_stable_paging(store: EventStore) -> None:
 
 
 async def test_retention_by_days_and_size(tmp_path: Path) -> None:
-    store = EventStore(tmp_path / "data", retention_days=7, max_gb=0.0001)  # ~107 KB
+    store = EventStore(tmp_path / "data", RetentionConfig(days=7, max_gb=0.0001))  # ~107 KB
     await store.open()
     try:
         now = datetime.now(UTC)
@@ -124,7 +125,7 @@ async def test_retention_by_days_and_size(tmp_path: Path) -> None:
         assert "ev0007" in left  # newest kept
         assert left == sorted(left, reverse=True)
         size = sum(store.snapshot_path(i).stat().st_size for i in left)
-        assert size <= store.max_bytes
+        assert size <= store.retention.max_bytes
         assert not store.snapshot_path("ev0001").exists()
     finally:
         await store.close()
