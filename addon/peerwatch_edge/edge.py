@@ -97,13 +97,14 @@ class Edge:
     def stats(self) -> dict[str, Any]:
         """Figures for /metrics and diagnostics: per camera and per detector."""
         models = self.models.all() if self.models is not None else {}
+        detectors = {}
+        for name, model in models.items():
+            count, ms = model.usage()
+            detectors[name] = {"invocations": count, "inference_ms": round(ms, 2)}
         return {
             "version": __version__,
             "cameras": {camera_id: cam.stats() for camera_id, cam in self.cameras.items()},
-            "detectors": {
-                name: {"invocations": model.invocations, "inference_ms": round(model.mean_ms, 2)}
-                for name, model in models.items()
-            },
+            "detectors": detectors,
             "store": {"write_errors": self.store.write_errors},
         }
 

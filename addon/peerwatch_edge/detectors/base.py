@@ -43,9 +43,11 @@ class Model:
         (self._input,) = self._interpreter.get_input_details()
         self._outputs = self._interpreter.get_output_details()
         self._lock = threading.Lock()
+        """Held while the interpreter runs."""
+        self._counts_lock = threading.Lock()
         _, self.height, self.width, _ = (int(v) for v in self._input["shape"])
-        self.invocations = 0
-        self.seconds = 0.0
+        self._invocations = 0
+        self._seconds = 0.0
 
     @property
     def input_dtype(self) -> Any:  # noqa: ANN401
@@ -59,11 +61,15 @@ class Model:
             self._interpreter.set_tensor(self._input["index"], tensor)
             self._interpreter.invoke()
             outputs = [self._interpreter.get_tensor(o["index"]).copy() for o in self._outputs]
-            self.seconds += time.perf_counter() - start
-            self.invocations += 1
+            elapsed = time.perf_counter() - start
+        with self._counts_lock:
+            self._seconds += elapsed
+            self._invocations += 1
         return outputs
 
-    @property
-    def mean_ms(self) -> float:
-        """Mean inference time in milliseconds."""
-        return 1000.0 * self.seconds / self.invocations if self.invocations else 0.0
+    def usage(self) -> tuple[int, float]:
+        """(invocations, mean inference milliseconds) so far; any thread, without waiting for
+        an inference in progress."""
+        with self._counts_lock:
+            count, seconds = self._invocations, self._seconds
+        return count, 1000.0 * seconds / count if count else 0.0
