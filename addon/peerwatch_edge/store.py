@@ -99,7 +99,9 @@ class EventStore:
     # --- lifecycle -------------------------------------------------------------------------
 
     async def open(self) -> None:
-        """Create folders and the schema, and clean up after a crash."""
+        """Create folders and the schema, and clean up after a crash: temporary files go,
+        rows claiming missing snapshots stop claiming them, open events end at their last
+        update."""
         await self._call(self._open)
 
     async def close(self) -> None:
@@ -125,6 +127,12 @@ class EventStore:
         ]
         for event_id in missing:
             db.execute("UPDATE events SET has_snapshot = 0, bytes = 0 WHERE id = ?", (event_id,))
+        # Nothing is live before the cameras start: events a crash left open end where last seen.
+        ended = db.execute(
+            "UPDATE events SET ended_at = updated_at WHERE ended_at IS NULL"
+        ).rowcount
+        if ended:
+            _LOGGER.info("ended %d events left open by an unclean stop", ended)
 
     def _close(self) -> None:
         if self._db is not None:

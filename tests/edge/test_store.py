@@ -267,12 +267,13 @@ def test_kill_9_during_writes_leaves_a_consistent_store(tmp_path: Path) -> None:
     assert len(rows) >= 15
     assert json.dumps(rows)  # every row is readable
 
-    async def reopen() -> int:
+    async def reopen() -> list[Event]:
         store = EventStore(data)
         await store.open()
-        count = len(await store.list_events(limit=1000))
+        events = await store.list_events(limit=1000)
         await store.close()
-        return count
+        return events
 
-
-    assert asyncio.run(reopen()) == len(rows)
+    events = asyncio.run(reopen())
+    assert len(events) == len(rows)
+    assert all(event.ended_at == event.updated_at for event in events)  # none left "now"
