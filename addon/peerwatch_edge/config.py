@@ -66,6 +66,8 @@ class CameraConfig:
     min_area: float = 0.0
     motion: MotionConfig = field(default_factory=MotionConfig)
     end_after: float = 5.0
+    confirm_frames: int = 2
+    """Consecutive analysed frames an object must be seen in before it is an event."""
     stall_timeout: float = 10.0
 
 
@@ -180,6 +182,7 @@ CAMERA_SCHEMA: Final = vol.Schema(
             vol.Optional("interval", default=10.0): _POSITIVE,
         },
         vol.Optional("end_after", default=5.0): vol.All(vol.Coerce(float), vol.Range(0.5, 600)),
+        vol.Optional("confirm_frames", default=2): vol.All(int, vol.Range(1, 30)),
         vol.Optional("stall_timeout", default=10.0): vol.All(
             vol.Coerce(float), vol.Range(1.0, 600)
         ),
@@ -274,6 +277,7 @@ def _camera(data: dict[str, Any], base: Path) -> CameraConfig:
         min_area=data["min_area"],
         motion=MotionConfig(**data["motion"]),
         end_after=data["end_after"],
+        confirm_frames=data["confirm_frames"],
         stall_timeout=data["stall_timeout"],
     )
 

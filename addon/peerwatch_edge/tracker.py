@@ -1,4 +1,11 @@
-"""IoU tracker: one event per tracked object, with start, updates and end, and its best frame."""
+"""Tracker: one event per object's visit, with start, updates and end, and its best frame.
+
+An object becomes an event once seen in `confirm` consecutive analysed frames, so one-frame
+flickers never do. Detections follow live tracks of the same kind and label by IoU, or failing
+that by a centre within one box diagonal of the track's last box. A detection still left over
+then takes a track of its label not seen in this frame, wherever it was: a looping file's jump
+or a short occlusion stays one visit. A track unseen for `end_after` seconds ends.
+"""
 
 from __future__ import annotations
 
@@ -27,11 +34,11 @@ def new_event_id(when: datetime) -> str:
 
 @dataclass(slots=True, frozen=True)
 class Seen:
-    """One analysed frame: the image, everything wanted in it, and when."""
+    """One analysed frame: its pixels and when it was taken."""
 
     frame: np.ndarray
-    detections: list[Detection]
     now: float
+    """Monotonic seconds."""
     wall: datetime
 
 
@@ -42,27 +49,33 @@ class Track:
     event: Event
     last_seen: float
     best_frame: np.ndarray
-    best_detections: list[Detection]
+    best: Detection
+    """The best detection so far, in `best_frame`. The snapshot draws it, and the event takes
+    its score when the snapshot is drawn, so the two always agree."""
     best_dirty: bool = True
     """The best frame changed since its snapshot was last written."""
     last_update: float = 0.0
     snapshot_at: float = 0.0
     hits: int = 1
+    confirmed: bool = False
+    """Seen in enough consecutive frames to be an event (`start` was sent)."""
 
 
 class Tracker:
-    """Match each frame's detections to live tracks of the same kind and label: by IoU, or failing
-    that by a centre within one box diagonal of the track's last box."""
+    """Follows one camera's detections from frame to frame; see the module's docstring."""
 
-    def __init__(self, camera: str, end_after: float = 5.0, min_iou: float = 0.2) -> None:
+    def __init__(
+        self, camera: str, end_after: float = 5.0, confirm: int = 2, min_iou: float = 0.2
+    ) -> None:
         self.camera = camera
         self.end_after = end_after
+        self.confirm = confirm
         self.min_iou = min_iou
         self.tracks: list[Track] = []
 
     @property
     def busy(self) -> bool:
-        """True while any track is live."""
+        """True while any track is live or being confirmed."""
         return bool(self.tracks)
 
     def update(
@@ -74,46 +87,64 @@ class Tracker:
     ) -> list[Change]:
         """Feed one analysed frame (detections with their zones); return the track changes."""
         changes: list[Change] = []
+        seen = Seen(frame, now, wall)
         unmatched = list(self.tracks)
-        seen = Seen(frame, [d for d, _ in detections], now, wall)
+        left: list[tuple[Detection, Sequence[str]]] = []
         for detection, zones in sorted(detections, key=lambda dz: -dz[0].score):
-            candidates = [
-                (closeness(t.event.box or detection.box, detection.box), t)
-                for t in unmatched
-                if t.event.kind == detection.kind and t.event.label == detection.label
-            ]
-            near, track = max(candidates, key=lambda c: c[0], default=((0.0, 0.0), None))
-            if track is None or (near[0] < self.min_iou and near[1] < 0.0):
-                track = self._start(detection, zones, seen)
-                changes.append(("start", track))
+            if (track := self._nearest(detection, unmatched)) is None:
+                left.append((detection, zones))
                 continue
             unmatched.remove(track)
-            if self._follow(track, detection, zones, seen):
-                changes.append(("update", track))
-        return changes + self.expire(now, wall, unmatched)
+            changes += self._follow(track, detection, zones, seen)
+        for detection, zones in left:
+            lost = [t for t in unmatched if t.confirmed and _same(t, detection)]
+            if not lost:
+                changes += self._begin(detection, zones, seen)
+                continue
+            track = max(lost, key=lambda t: t.last_seen)
+            unmatched.remove(track)
+            changes += self._follow(track, detection, zones, seen)
+        for track in unmatched:
+            if not track.confirmed:  # a flicker: gone before it was confirmed
+                self.tracks.remove(track)
+        return changes + self.expire(now, wall, [t for t in unmatched if t.confirmed])
 
     def expire(self, now: float, wall: datetime, tracks: list[Track] | None = None) -> list[Change]:
         """End the tracks (default: all) unseen for `end_after` seconds."""
         ended: list[Change] = []
         for track in list(self.tracks if tracks is None else tracks):
             if now - track.last_seen >= self.end_after:
-                track.event.ended_at = wall - timedelta(seconds=now - track.last_seen)
-                track.event.updated_at = track.event.ended_at
                 self.tracks.remove(track)
-                ended.append(("end", track))
+                if track.confirmed:
+                    track.event.ended_at = wall - timedelta(seconds=now - track.last_seen)
+                    track.event.updated_at = track.event.ended_at
+                    ended.append(("end", track))
         return ended
 
     def end_all(self, wall: datetime) -> list[Change]:
         """End every live track (camera stopping)."""
         ended: list[Change] = []
         for track in self.tracks:
-            track.event.ended_at = wall
-            track.event.updated_at = wall
-            ended.append(("end", track))
+            if track.confirmed:
+                track.event.ended_at = wall
+                track.event.updated_at = wall
+                ended.append(("end", track))
         self.tracks = []
         return ended
 
-    def _start(self, detection: Detection, zones: Sequence[str], seen: Seen) -> Track:
+    def _nearest(self, detection: Detection, tracks: list[Track]) -> Track | None:
+        """The track this detection continues: the closest of its kind and label, if close."""
+        candidates = [
+            (closeness(t.event.box or detection.box, detection.box), t)
+            for t in tracks
+            if _same(t, detection)
+        ]
+        near, track = max(candidates, key=lambda c: c[0], default=((0.0, 0.0), None))
+        if track is None or (near[0] < self.min_iou and near[1] < 0.0):
+            return None
+        return track
+
+    def _begin(self, detection: Detection, zones: Sequence[str], seen: Seen) -> list[Change]:
         event = Event(
             id=new_event_id(seen.wall),
             camera=self.camera,
@@ -125,12 +156,21 @@ class Tracker:
             box=detection.box,
             zones=list(zones),
         )
-        track = Track(event, seen.now, seen.frame, seen.detections, last_update=seen.now)
+        track = Track(event, seen.now, seen.frame, detection, last_update=seen.now)
         self.tracks.append(track)
-        return track
+        return self._confirm(track)
 
-    def _follow(self, track: Track, detection: Detection, zones: Sequence[str], seen: Seen) -> bool:
-        """Move a track to a new detection; True when an update should be published."""
+    def _confirm(self, track: Track) -> list[Change]:
+        if track.hits < self.confirm:
+            return []
+        track.confirmed = True
+        track.event.score = track.best.score
+        return [("start", track)]
+
+    def _follow(
+        self, track: Track, detection: Detection, zones: Sequence[str], seen: Seen
+    ) -> list[Change]:
+        """Move a track to a new detection; return the change to publish, if any."""
         event = track.event
         track.last_seen = seen.now
         track.hits += 1
@@ -138,13 +178,17 @@ class Tracker:
         event.updated_at = seen.wall
         new_zones = [z for z in zones if z not in event.zones]
         event.zones.extend(new_zones)
-        better = detection.score > event.score
+        better = detection.score > track.best.score
         if better:
-            event.score = detection.score
-            track.best_frame = seen.frame
-            track.best_detections = seen.detections
+            track.best_frame, track.best = seen.frame, detection
             track.best_dirty = True
+        if not track.confirmed:
+            return self._confirm(track)
         if better or new_zones or seen.now - track.last_update >= UPDATE_EVERY:
             track.last_update = seen.now
-            return True
-        return False
+            return [("update", track)]
+        return []
+
+
+def _same(track: Track, detection: Detection) -> bool:
+    return track.event.kind == detection.kind and track.event.label == detection.label

@@ -126,9 +126,11 @@ async def test_pipeline_pushes_start_first_and_readers_wait_for_its_snapshot(
 ) -> None:
     executor, release = blocked_executor
     async with running(tmp_path, store, executor) as (pipeline, analyses, subscription):
-        analyses.queue.put_nowait(person_seen(1))
+        analyses.queue.put_nowait(person_seen(1, 0.9))
+        analyses.queue.put_nowait(person_seen(2))  # confirmed on the second frame
         start = (await next_message(subscription, "event.start"))["event"]
         assert not start["has_snapshot"]
+        assert start["score"] == 0.9  # the best seen: the snapshot is drawn from its frame
         assert analyses.tracking  # the gate is told objects are being tracked
         (track,) = pipeline.tracker.tracks
         waiter = asyncio.create_task(pipeline.snapshot_drawn(start["id"]))
@@ -159,9 +161,10 @@ async def test_pipeline_ends_events_when_detection_is_switched_off(
     with ThreadPoolExecutor(1) as executor:
         async with running(tmp_path, store, executor) as (pipeline, analyses, subscription):
             analyses.queue.put_nowait(person_seen(1))
+            analyses.queue.put_nowait(person_seen(2))
             start = (await next_message(subscription, "event.start"))["event"]
             pipeline.enabled = False
-            analyses.queue.put_nowait(person_seen(2))
+            analyses.queue.put_nowait(person_seen(3))
             end = (await next_message(subscription, "event.end"))["event"]
     assert end["id"] == start["id"]
     assert not analyses.tracking

@@ -70,11 +70,12 @@ def test_tracker_one_event_per_walk_with_best_frame() -> None:
         zones = ["porch"] if i == 2 else []
         wall = T0 + timedelta(seconds=i * 0.2)
         changes = tracker.update([(person(box, score), zones)], frames[i], i * 0.2, wall)
-        actions += [action for action, _ in changes]
-    assert actions[0] == "start"
-    assert "start" not in actions[1:]
+        actions.append(",".join(action for action, _ in changes))
+    assert actions[:2] == ["", "start"]  # confirmed on the second frame in a row
+    assert "start" not in actions[2:]
     (track,) = tracker.tracks
-    assert track.event.score == 0.8
+    assert track.event.started_at == T0  # when first seen, not when confirmed
+    assert track.best.score == 0.8
     assert track.best_frame is frames[1]
     assert track.event.zones == ["porch"]
     assert tracker.update([], frames[5], 1.0, T0 + timedelta(seconds=1)) == []
@@ -85,8 +86,41 @@ def test_tracker_one_event_per_walk_with_best_frame() -> None:
     assert not tracker.busy
 
 
+def test_tracker_ignores_one_frame_flickers() -> None:
+    tracker = Tracker("door", end_after=2.0, confirm=3)
+    frame = np.zeros((2, 2, 3), dtype=np.uint8)
+    box = (0.4, 0.2, 0.6, 0.9)
+    changes: list[str] = []
+    for i, seen in enumerate([True, False, True, True, False, True, False, False]):
+        found = [(person(box), [])] if seen else []
+        changes += [a for a, _ in tracker.update(found, frame, i * 0.2, T0)]
+    assert changes == []  # never three frames in a row
+    for i in range(3):
+        changes += [a for a, _ in tracker.update([(person(box), [])], frame, 2 + i * 0.2, T0)]
+    assert changes == ["start"]
+
+
+def test_tracker_keeps_one_visit_across_a_jump_and_a_short_occlusion() -> None:
+    """A looping file puts the person back at the start of the clip: still the same visit."""
+    tracker = Tracker("door", end_after=2.0, confirm=1)
+    frame = np.zeros((2, 2, 3), dtype=np.uint8)
+    left, right = (0.0, 0.2, 0.2, 0.9), (0.8, 0.2, 1.0, 0.9)
+    actions = [a for a, _ in tracker.update([(person(left), [])], frame, 0.0, T0)]
+    actions += [a for a, _ in tracker.update([(person(right, 0.9), [])], frame, 0.2, T0)]
+    actions += [a for a, _ in tracker.update([], frame, 1.0, T0)]  # hidden for a while
+    actions += [a for a, _ in tracker.update([(person(left), [])], frame, 1.8, T0)]
+    assert actions == ["start", "update", "update"]
+    assert len(tracker.tracks) == 1
+    # A second person while the first is still seen is a second visit.
+    two = [(person(left), []), (person(right), [])]
+    assert [a for a, _ in tracker.update(two, frame, 2.0, T0)] == ["start"]
+    # Both leave; one comes back after `end_after`: a new visit.
+    assert [a for a, _ in tracker.update([], frame, 4.5, T0)] == ["end", "end"]
+    assert [a for a, _ in tracker.update([(person(left), [])], frame, 5.0, T0)] == ["start"]
+
+
 def test_tracker_separates_objects_and_labels() -> None:
-    tracker = Tracker("door")
+    tracker = Tracker("door", confirm=1)
     frame = np.zeros((2, 2, 3), dtype=np.uint8)
     found = [
         (person((0.0, 0.0, 0.2, 0.5)), []),

@@ -49,7 +49,7 @@ class EventPipeline:
     def __init__(
         self, config: CameraConfig, *, store: EventStore, bus: EventBus, executor: Executor
     ) -> None:
-        self.tracker = Tracker(config.id, config.end_after)
+        self.tracker = Tracker(config.id, config.end_after, config.confirm_frames)
         self.store = store
         self.bus = bus
         self.executor = executor
@@ -120,12 +120,15 @@ class EventPipeline:
             done.set()
 
     async def _render(self, track: Track) -> tuple[bytes, bytes] | None:
-        """The snapshot and thumbnail of the track's best frame, if it changed since the last."""
+        """The snapshot and thumbnail of the track's best frame, if it changed since the last,
+        with the track's own box; the event takes that box's score."""
         if not track.best_dirty:
             return None
+        best = track.best
         snapshot = await asyncio.get_running_loop().run_in_executor(
-            self.executor, render, track.best_frame, track.best_detections
+            self.executor, render, track.best_frame, [best]
         )
+        track.event.score = best.score  # the score the snapshot's box shows
         track.best_dirty = False
         track.snapshot_at = time.monotonic()
         return snapshot
