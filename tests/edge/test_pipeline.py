@@ -277,3 +277,47 @@ async def test_analysis_runs_ahead_of_a_stuck_event_loop_boundedly(
         await analysed(camera, before + ahead + 3)  # the loop caught up: analysis goes on
     finally:
         await edge.stop()
+
+
+async def visits(tmp_path: Path, models_dir: Path, camera: dict[str, Any], frames: int) -> Any:
+    """Run one camera until it read `frames` frames; return its stored events by kind."""
+    edge = Edge(make_config(tmp_path, models_dir, camera))
+    await edge.start()
+    try:
+        async with edge.cameras["door"].subscribe_frames() as feed, asyncio.timeout(120):
+            async for _ in feed:
+                if edge.cameras["door"].feed.counts().frames >= frames:
+                    break
+    finally:
+        await edge.stop()
+    edge = Edge(make_config(tmp_path, models_dir))
+    await edge.start()
+    try:
+        events = await edge.store.list_events(limit=100)
+    finally:
+        await edge.stop()
+    return {kind: [e for e in events if e.kind == kind] for kind in ("object", "face")}
+
+
+@pytest.mark.slow
+async def test_the_clip_looped_five_times_is_one_visit(
+    tmp_path: Path, models_dir: Path, video_path: Path
+) -> None:
+    """At each loop the person (and their face) jumps back to where the clip starts: the same
+    visit, not a new event per loop (the face used to start a new event every loop)."""
+    door = clip(video_path, loop=True, realtime=False, detect=["object", "face"])
+    events = await visits(tmp_path, models_dir, door, 5 * 30 + 5)  # 30 frames a loop at 5 fps
+    assert [e.label for e in events["object"]] == ["person"]
+    assert len(events["face"]) == 1
+    assert all(e.ended_at is not None for e in events["object"] + events["face"])
+
+
+@pytest.mark.slow
+async def test_a_person_who_leaves_and_returns_is_two_visits(
+    tmp_path: Path, models_dir: Path, video_path: Path
+) -> None:
+    """In real time the clip's person leaves after 4 s and the room stays empty for 2 s before
+    the loop brings them back: with `end_after` 1 s, that is two visits."""
+    door = clip(video_path, loop=True, end_after=1)
+    events = await visits(tmp_path, models_dir, door, 30 + 5)
+    assert [e.label for e in events["object"]] == ["person", "person"]
