@@ -87,10 +87,10 @@ async def test_readers_wait_for_a_snapshot_being_drawn(store: EventStore) -> Non
     with store.snapshot_pending("ev0001"):
         waiter = asyncio.create_task(store.wait_snapshot("ev0001"))
         await asyncio.wait_for(store.wait_snapshot("ev0002"), 0.1)
-        await asyncio.sleep(0.05)
+        await asyncio.sleep(0.05)  # the point: a chance to return too early
         assert not waiter.done()
         assert await store.save(event(1, datetime.now(UTC)), (jpeg(), jpeg(16)))
-    await asyncio.wait_for(waiter, 1)
+    await asyncio.wait_for(waiter, 10)
 
     async def draw_and_fail() -> None:
         with store.snapshot_pending("ev0002"):
@@ -102,7 +102,7 @@ async def test_readers_wait_for_a_snapshot_being_drawn(store: EventStore) -> Non
     waiter = asyncio.create_task(store.wait_snapshot("ev0002"))
     with pytest.raises(RuntimeError):
         await drawing
-    await asyncio.wait_for(waiter, 1)
+    await asyncio.wait_for(waiter, 10)
 
 
 async def test_queries_and_stable_paging(store: EventStore) -> None:
@@ -283,7 +283,7 @@ def test_kill_9_during_writes_leaves_a_consistent_store(tmp_path: Path) -> None:
     while seen < 15 and time.monotonic() < deadline:
         if proc.stdout.readline().startswith("ok "):
             seen += 1
-    time.sleep(0.05)
+    time.sleep(0.05)  # the point: killed while it keeps writing
     proc.send_signal(signal.SIGKILL)
     proc.wait(10)
     assert seen == 15
