@@ -6,11 +6,17 @@ from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 
 import pytest
-from playwright.async_api import Browser, BrowserContext
+from playwright.async_api import Browser, BrowserContext, expect
 
 from tests.browser import chromium, chromium_profile
 from tests.pwa.stack import PHONE, SRC, build_pwa, registrar_process, start_pwa_edge
 from tests.support import PYTHON, EdgeProcess, ServerProcess, free_port
+
+
+@pytest.fixture(scope="session", autouse=True)
+def patient_expect() -> None:
+    """`expect()` waits up to 20 s: Playwright's 5 s is short on a loaded 2-core CI machine."""
+    expect.set_options(timeout=20_000)
 
 
 @pytest.fixture(scope="session")

@@ -82,9 +82,9 @@ async def test_bad_connect_params_get_error_and_close(registrar_factory, session
     reg = registrar_factory()
     for params, message in BAD_PARAMS:
         async with session.ws_connect(reg.ws_url, params=params) as ws:
-            msg = await ws.receive_json(timeout=5)
+            msg = await ws.receive_json(timeout=30)
             assert msg == {"type": "ERROR", "payload": {"msg": message}}, params
-            closing = await ws.receive(5)
+            closing = await ws.receive(30)
             assert closing.type in (aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.CLOSED)
     alice: Peer = await connect(reg, "alice")
     await alice.works(alice)
@@ -214,7 +214,7 @@ async def test_flood_is_rate_limited_then_closed(registrar_factory, connect, ses
         got.append((await bob.recv())["payload"]["i"])
     assert got == list(range(10))  # the burst passes, in order
     errors = 0
-    while (msg := await flooder.ws.receive(5)).type is aiohttp.WSMsgType.TEXT:
+    while (msg := await flooder.ws.receive(30)).type is aiohttp.WSMsgType.TEXT:
         assert msg.json() == {"type": "ERROR", "payload": {"msg": "Rate limit exceeded"}}
         errors += 1
     assert flooder.ws.close_code == 1008
