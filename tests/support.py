@@ -17,7 +17,7 @@ import urllib.request
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, overload
 
 import yaml
 
@@ -138,7 +138,7 @@ class ServerProcess:
         self.stop()
 
 
-def wait_for[T](condition: Callable[[], T], what: str, limit: float = 30.0) -> T:
+def wait_for[T](condition: Callable[[], T | None], what: str, limit: float = 30.0) -> T:
     """Poll `condition` until it returns something truthy and return that; blocking.
 
     Raise TimeoutError naming `what` when it has not held after `limit` seconds.
@@ -152,9 +152,15 @@ def wait_for[T](condition: Callable[[], T], what: str, limit: float = 30.0) -> T
     return result
 
 
+@overload
 async def wait_for_async[T](
-    condition: Callable[[], T | Awaitable[T]], what: str, limit: float = 30.0
-) -> T:
+    condition: Callable[[], Awaitable[T | None]], what: str, limit: float = 30.0
+) -> T: ...
+@overload
+async def wait_for_async[T](
+    condition: Callable[[], T | None], what: str, limit: float = 30.0
+) -> T: ...
+async def wait_for_async(condition: Callable[[], Any], what: str, limit: float = 30.0) -> Any:
     """`wait_for` for the event loop: `condition` may be a plain or a coroutine function."""
     deadline = time.monotonic() + limit
     while True:

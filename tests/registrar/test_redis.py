@@ -77,7 +77,7 @@ async def test_rooms_across_nodes(nodes, connect, session) -> None:
 
     async def bob_left() -> bool:
         async with session.get(f"{a.http}/peerjs/alice/tok-alice/room/{ROOM}/members") as resp:
-            return await resp.json() == ["alice"]
+            return bool(await resp.json() == ["alice"])
 
     await wait_for_async(bob_left, "bob gone from the room")
     async with session.get(f"{a.http}/peerjs/bob/tok-bob/room/{ROOM}/members") as resp:
