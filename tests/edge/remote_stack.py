@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -66,12 +66,13 @@ def make_stack(tmp: Path, npm: bool = False) -> Stack:
     registrar_url = f"http://127.0.0.1:{port}"
     camera = camera_config(end_after=1, motion={"interval": 0.5})
     config = edge_config(tmp / "data", camera, registrar={"url": registrar_url})
-    try:
+    with ExitStack() as undo:  # stops what started if a later step fails
+        undo.callback(registrar.stop)
         edge = start_edge(config, tmp)
-    except BaseException:
-        registrar.stop()
-        raise
-    return Stack(registrar_url, wait_registrar_status(edge, connected=True), edge, registrar)
+        undo.callback(edge.stop, clean=False)
+        peer_id = wait_registrar_status(edge, connected=True)
+        undo.pop_all()
+    return Stack(registrar_url, peer_id, edge, registrar)
 
 
 def stop_stack(stack: Stack) -> None:

@@ -59,7 +59,11 @@ def wait_for_event(edge: EdgeProcess, label: str = "person") -> dict[str, Any]:
         live = [e for e in events if e["has_snapshot"] and not e["id"].startswith("seed")]
         return live[0] if live else None
 
-    return wait_for(done, f"a {label} event", 60)
+    try:
+        return wait_for(done, f"a {label} event", 60)
+    except TimeoutError as error:
+        msg = f"{error}; the edge's log ends:\n{edge.log()[-3000:]}"
+        raise TimeoutError(msg) from None
 
 
 def seed_events(data_dir: Path, count: int) -> None:
