@@ -24,7 +24,6 @@ from pathlib import Path
 
 import aiohttp
 import numpy as np
-import yaml
 from aiohttp import web
 from PIL import Image
 
@@ -32,7 +31,15 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from peerwatch_edge.detectors import Detectors, Models  # noqa: E402
-from tests.support import IMAGES_DIR, MODELS_DIR, PYTHON, ServerProcess, free_port  # noqa: E402
+from tests.support import (  # noqa: E402
+    IMAGES_DIR,
+    MODELS_DIR,
+    camera_config,
+    edge_config,
+    free_port,
+    start_edge,
+    wait_for_async,
+)
 
 GOAL_P95 = 0.3
 
@@ -93,6 +100,12 @@ async def wait_for(ws: aiohttp.ClientWebSocketResponse, kind: str) -> tuple[floa
                 return time.monotonic(), started.timestamp()
 
 
+async def camera_online(session: aiohttp.ClientSession, url: str) -> bool:
+    """Whether the bench camera delivers frames (of the empty room, before the first trial)."""
+    async with session.get(f"{url}/api/v1/cameras/bench") as resp:
+        return bool((await resp.json())["online"])
+
+
 @dataclass
 class Trial:
     total: float  # switch -> WebSocket receipt
@@ -105,48 +118,27 @@ async def measure(trials: int, fps: float) -> list[Trial]:
     app.router.add_get("/snapshot.jpg", scene.snapshot)
     runner = web.AppRunner(app, access_log=None)
     await runner.setup()
-    camera_port, api_port = free_port(), free_port()
+    camera_port = free_port()
     await web.TCPSite(runner, "127.0.0.1", camera_port).start()
     results: list[Trial] = []
     with tempfile.TemporaryDirectory(prefix="bench-api-") as tmp:
-        config = {
-            "data_dir": f"{tmp}/data",
-            "models_dir": str(MODELS_DIR),
-            "api": {"host": "127.0.0.1", "port": api_port},
-            "cameras": [
-                {
-                    "id": "bench",
-                    "source": f"http://127.0.0.1:{camera_port}/snapshot.jpg",
-                    "fps": fps,
-                    "end_after": 0.5,
-                }
-            ],
-        }
-        (Path(tmp) / "edge.yaml").write_text(yaml.safe_dump(config))
-        edge = ServerProcess(
-            [
-                PYTHON,
-                "-m",
-                "peerwatch_edge",
-                "--config",
-                f"{tmp}/edge.yaml",
-                "--log-level",
-                "WARNING",
-            ],
-            port=api_port,
-            log_path=Path(tmp) / "edge.log",
-            health_url=f"http://127.0.0.1:{api_port}/api/v1/health",
+        camera = camera_config(
+            "bench",
+            source=f"http://127.0.0.1:{camera_port}/snapshot.jpg",
+            fps=fps,
+            end_after=0.5,
         )
-        await asyncio.to_thread(edge.start, 60)
+        config = edge_config(Path(tmp) / "data", camera)
+        edge = await asyncio.to_thread(
+            start_edge, config, Path(tmp), args=["--log-level", "WARNING"]
+        )
         try:
-            token = (Path(tmp) / "data" / "api_token").read_text().strip()
-            headers = {"Authorization": f"Bearer {token}"}
             async with (
-                aiohttp.ClientSession(headers=headers) as session,
-                session.ws_connect(f"http://127.0.0.1:{api_port}/api/v1/ws") as ws,
+                aiohttp.ClientSession(headers=edge.auth) as session,
+                session.ws_connect(f"{edge.url}/api/v1/ws") as ws,
             ):
                 await ws.receive_json()  # hello
-                await asyncio.sleep(2)  # the camera is online, on the empty room
+                await wait_for_async(lambda: camera_online(session, edge.url), "camera online")
                 for trial in range(trials + 1):
                     scene.show("person")
                     arrived, started = await wait_for(ws, "event.start")
@@ -158,7 +150,7 @@ async def measure(trials: int, fps: float) -> list[Trial]:
                     await wait_for(ws, "event.end")
                     await asyncio.sleep(0.3 + (trial % 5) / (5 * fps))  # vary the phase
         finally:
-            await asyncio.to_thread(edge.stop)
+            await asyncio.to_thread(edge.stop, clean=False)
             await runner.cleanup()
     return results
 

@@ -22,18 +22,11 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from playwright.async_api import BrowserContext, async_playwright  # noqa: E402
+from playwright.async_api import BrowserContext  # noqa: E402
 
-from tests.pwa.stack import (  # noqa: E402
-    CHROMIUM,
-    CHROMIUM_ARGS,
-    PHONE,
-    Edge,
-    build_pwa,
-    edge_process,
-    registrar_process,
-)
-from tests.support import free_port  # noqa: E402
+from tests.browser import chromium_profile  # noqa: E402
+from tests.pwa.stack import PHONE, build_pwa, registrar_process, start_pwa_edge  # noqa: E402
+from tests.support import EdgeProcess, free_port  # noqa: E402
 
 GOAL_S = 1.5
 MARKS = """
@@ -50,7 +43,7 @@ new MutationObserver((_, observer) => {
 """
 
 
-async def pair(context: BrowserContext, url: str, edge: Edge) -> None:
+async def pair(context: BrowserContext, url: str, edge: EdgeProcess) -> None:
     """Pair the PWA with the edge through its pairing screen."""
     page = await context.new_page()
     await page.goto(url)
@@ -87,23 +80,17 @@ async def run(runs: int) -> None:
         reg_port = free_port()
         registrar = registrar_process(reg_port, work / "registrar.log").start()
         url = f"http://127.0.0.1:{reg_port}/"
-        edge = await asyncio.to_thread(edge_process, work, registrar=url, seed=200)
         try:
-            await asyncio.to_thread(edge.server.start, 60)
-            async with async_playwright() as pw:
-                context = await pw.chromium.launch_persistent_context(
-                    work / "profile",
-                    executable_path=CHROMIUM,
-                    args=CHROMIUM_ARGS,
-                    viewport=PHONE,
-                )
-                await context.add_init_script(MARKS)
-                await pair(context, url, edge)
-                http = await measure(context, edge.ingress + "#/timeline", runs)
-                rtc = await measure(context, url + "#/timeline", runs)
-                await context.close()
+            edge = await asyncio.to_thread(start_pwa_edge, work, registrar=url, seed=200)
+            try:
+                async with chromium_profile(work / "profile", viewport=PHONE) as context:
+                    await context.add_init_script(MARKS)
+                    await pair(context, url, edge)
+                    http = await measure(context, f"{edge.ingress_url}/#/timeline", runs)
+                    rtc = await measure(context, url + "#/timeline", runs)
+            finally:
+                edge.stop(clean=False)
         finally:
-            edge.server.stop()
             registrar.stop()
     print(f"PWA start -> first event shown (median of {runs} fresh page loads, loopback)")
     for name, (event, thumb) in (("direct HTTP (ingress, baseline)", http), ("WebRTC", rtc)):

@@ -52,7 +52,7 @@ from tests.edge.remote_stack import (  # noqa: E402
     relayed_bytes,
     stop_stack,
 )
-from tests.support import MODELS_DIR, PYTHON, VIDEO_PATH  # noqa: E402
+from tests.support import PYTHON  # noqa: E402
 
 type Fetch = Callable[[], Awaitable[None]]
 
@@ -169,7 +169,7 @@ class DelayedPath:
 
 async def run(rounds: int, delay: float, browser: bool) -> None:
     with tempfile.TemporaryDirectory(prefix="bench-remote-") as tmp:
-        stack = await asyncio.to_thread(make_stack, Path(tmp), MODELS_DIR, VIDEO_PATH)
+        stack = await asyncio.to_thread(make_stack, Path(tmp))
         try:
             await measure(stack, rounds, delay)
             if browser:
@@ -236,47 +236,43 @@ CHROMIUM_PAGE = """async ({registrar, edgeId, code, paths, rounds, relay}) => {
 async def measure_chromium(stack: Stack, rounds: int, delay: float, tmp: Path) -> None:
     """The same fetches from headless Chromium with npm peerjs and the PWA's EdgeChannel, on
     loopback and through the delay relay."""
-    from playwright.async_api import async_playwright
-
-    from tests.pwa.stack import CHROMIUM, CHROMIUM_ARGS
+    from tests.browser import chromium
 
     with peerjs_page(tmp) as page_url:
-        async with aiohttp.ClientSession(stack.api_url, headers=stack.auth) as http:
+        async with aiohttp.ClientSession(stack.edge.url, headers=stack.edge.auth) as http:
             event_id = await event_with_snapshot(http)
         paths = [f"/api/v1/events/{event_id}/{name}.jpg" for name in ("snapshot", "thumbnail")]
-        async with async_playwright() as pw:
-            chromium = await pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-            try:
-                for one_way in (None, delay):
-                    async with contextlib.AsyncExitStack() as paths_open:
-                        relay = None
-                        condition = "loopback"
-                        if one_way is not None:
-                            app_side, edge_side = await paths_open.enter_async_context(
-                                delay_relay(one_way)
-                            )
-                            relay = {"appSide": app_side, "edgeSide": edge_side}
-                            condition = f"relay, {2000 * one_way:.0f} ms round trip"
-                        page = await chromium.new_page()
-                        await page.goto(page_url)
-                        async with aiohttp.ClientSession(stack.api_url, headers=stack.auth) as http:
-                            code = await pairing_code(http)
-                        args = {
-                            "registrar": stack.registrar_url,
-                            "edgeId": stack.peer_id,
-                            "code": code,
-                            "paths": paths,
-                            "rounds": rounds,
-                            "relay": relay,
-                        }
-                        drops_before = udp_receive_drops()
-                        figures = await page.evaluate(CHROMIUM_PAGE, args)
-                        drops = udp_receive_drops() - drops_before
-                        await page.close()
-                    report_chromium(figures, paths, condition)
-                    print(f"  UDP datagrams dropped by full receive buffers meanwhile: {drops}")
-            finally:
-                await chromium.close()
+        async with chromium() as browser:
+            for one_way in (None, delay):
+                async with contextlib.AsyncExitStack() as paths_open:
+                    relay = None
+                    condition = "loopback"
+                    if one_way is not None:
+                        app_side, edge_side = await paths_open.enter_async_context(
+                            delay_relay(one_way)
+                        )
+                        relay = {"appSide": app_side, "edgeSide": edge_side}
+                        condition = f"relay, {2000 * one_way:.0f} ms round trip"
+                    page = await browser.new_page()
+                    await page.goto(page_url)
+                    async with aiohttp.ClientSession(
+                        stack.edge.url, headers=stack.edge.auth
+                    ) as http:
+                        code = await pairing_code(http)
+                    args = {
+                        "registrar": stack.registrar_url,
+                        "edgeId": stack.peer_id,
+                        "code": code,
+                        "paths": paths,
+                        "rounds": rounds,
+                        "relay": relay,
+                    }
+                    drops_before = udp_receive_drops()
+                    figures = await page.evaluate(CHROMIUM_PAGE, args)
+                    drops = udp_receive_drops() - drops_before
+                    await page.close()
+                report_chromium(figures, paths, condition)
+                print(f"  UDP datagrams dropped by full receive buffers meanwhile: {drops}")
 
 
 def udp_receive_drops() -> int:
@@ -369,7 +365,7 @@ async def compare(
 
 async def measure(stack: Stack, rounds: int, delay: float) -> None:
     async with (
-        aiohttp.ClientSession(stack.api_url, headers=stack.auth) as http,
+        aiohttp.ClientSession(stack.edge.url, headers=stack.edge.auth) as http,
         RegistrarClient(stack.registrar_url) as registrar,
     ):
         relayed_before = await relayed_bytes(stack.registrar_url)

@@ -20,14 +20,14 @@ import aiohttp
 import pytest
 import yaml
 
-from tests.integration.real_edge import CAMERA_NAME, EDGE_NAME, RealEdge, run_real_edge
-from tests.support import REPO, ServerProcess, free_port
+from tests.integration.real_edge import CAMERA_NAME, EDGE_NAME, run_real_edge
+from tests.support import REPO, EdgeProcess, ServerProcess, free_port
 
 pytestmark = pytest.mark.slow
 
 HASS = Path(sys.executable).parent / "hass"
 OCCUPANCY = "binary_sensor.hall_person_occupancy"
-WAIT = 60.0
+WAIT = 90.0
 
 
 @dataclass
@@ -38,9 +38,9 @@ class Hass:
 
 
 @pytest.fixture
-def edge(tmp_path: Path, models_dir: Path, video_path: Path) -> Iterator[RealEdge]:
+def edge(tmp_path: Path) -> Iterator[EdgeProcess]:
     """A real edge looping the fixture video."""
-    with run_real_edge(tmp_path / "edge", models_dir, video_path) as real:
+    with run_real_edge(tmp_path / "edge") as real:
         yield real
 
 
@@ -131,7 +131,7 @@ async def session() -> AsyncIterator[aiohttp.ClientSession]:
 
 
 async def test_person_in_video_reaches_hass_process(
-    edge: RealEdge, hass_process: Hass, session: aiohttp.ClientSession
+    edge: EdgeProcess, hass_process: Hass, session: aiohttp.ClientSession
 ) -> None:
     """(The edge fixture comes first so that it stops after Home Assistant.)"""
     url = hass_process.url

@@ -69,7 +69,7 @@ class RegistrarClient:
         ws_url = self.url.replace("http", "ws", 1) + "/peerjs"
         params = {"key": self.key, "id": self.peer_id, "token": self.token, "version": "1.5.5"}
         self._ws = await self._session.ws_connect(ws_url, params=params)
-        first = await asyncio.wait_for(self._ws.receive_json(), 10)
+        first = await asyncio.wait_for(self._ws.receive_json(), 30)
         assert first == {"type": "OPEN"}, first
         self._tasks = [asyncio.create_task(self._read()), asyncio.create_task(self._beat())]
         return self
@@ -129,7 +129,7 @@ class RegistrarClient:
     async def _beat(self) -> None:
         assert self._ws is not None
         while True:
-            await asyncio.sleep(5)
+            await asyncio.sleep(5)  # a period, as npm peerjs beats
             await self._ws.send_json({"type": "HEARTBEAT"})
 
 
@@ -179,7 +179,7 @@ class EdgeLink:
         certificate: RTCCertificate | None = None,
         serialization: str = "raw",
         kind: str = "data",
-        wait: float = 15.0,
+        wait: float = 30.0,
     ) -> EdgeLink:
         pc = RTCPeerConnection()
         certificate = certificate or RTCCertificate.generateCertificate()
@@ -255,14 +255,14 @@ class EdgeLink:
             if not call.future.done():
                 call.future.set_exception(ConnectionError("channel closed"))
 
-    async def next(self, wait: float = 10.0) -> Frame:
+    async def next(self, wait: float = 30.0) -> Frame:
         """The next text frame that is not a response or push."""
         return await asyncio.wait_for(self.inbox.get(), wait)
 
     def send(self, frame: Frame) -> None:
         self.channel.send(json.dumps(frame))
 
-    async def wait_closed(self, wait: float = 5.0) -> None:
+    async def wait_closed(self, wait: float = 30.0) -> None:
         await asyncio.wait_for(self.closed.wait(), wait)
 
     async def close(self) -> None:

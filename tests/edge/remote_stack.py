@@ -4,23 +4,28 @@ for tests/edge/test_remote.py and bench/bench_remote.py.
 
 from __future__ import annotations
 
-import asyncio
-import json
 import re
-import time
-import urllib.request
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import aiohttp
-import yaml
 
 from tests.edge.remote_client import EdgeLink, RegistrarClient
 from tests.pwa.stack import SRC
-from tests.support import PYTHON, REPO, ServerProcess, free_port
+from tests.support import (
+    PYTHON,
+    REPO,
+    EdgeProcess,
+    ServerProcess,
+    camera_config,
+    edge_config,
+    free_port,
+    start_edge,
+    wait_for,
+    wait_for_async,
+)
 
 
 @dataclass
@@ -28,16 +33,9 @@ class Stack:
     """A registrar and an edge registered with it."""
 
     registrar_url: str
-    api_url: str
-    token: str
-    data_dir: Path
     peer_id: str
-    edge: ServerProcess
+    edge: EdgeProcess
     registrar: ServerProcess
-
-    @property
-    def auth(self) -> dict[str, str]:
-        return {"Authorization": f"Bearer {self.token}"}
 
 
 def our_registrar(tmp: Path, port: int) -> ServerProcess:
@@ -51,83 +49,38 @@ def npm_peer_server(tmp: Path, port: int) -> ServerProcess:
     return ServerProcess(argv, port=port, log_path=tmp / "peerjs.log").start()
 
 
-def start_edge(tmp: Path, models_dir: Path, video_path: Path, registrar_url: str) -> ServerProcess:
-    port = free_port()
-    config = {
-        "data_dir": str(tmp / "data"),
-        "models_dir": str(models_dir),
-        "api": {"host": "127.0.0.1", "port": port},
-        "registrar": {"url": registrar_url},
-        "cameras": [
-            {
-                "id": "cam1",
-                "name": "Camera one",
-                "source": str(video_path),
-                "fps": 5,
-                "end_after": 1,
-                "motion": {"interval": 0.5},
-            }
-        ],
-    }
-    (tmp / "edge.yaml").write_text(yaml.safe_dump(config))
-    server = ServerProcess(
-        [PYTHON, "-m", "peerwatch_edge", "--config", str(tmp / "edge.yaml")],
-        port=port,
-        log_path=tmp / "edge.log",
-        health_url=f"http://127.0.0.1:{port}/api/v1/health",
-    )
-    return server.start(timeout=60)
-
-
-def edge_info(api_url: str, token: str) -> dict[str, Any]:
-    request = urllib.request.Request(  # noqa: S310
-        f"{api_url}/api/v1/info", headers={"Authorization": f"Bearer {token}"}
-    )
-    with urllib.request.urlopen(request, timeout=2) as resp:  # noqa: S310
-        return dict(json.loads(resp.read()))
-
-
-def wait_registrar_status(api_url: str, token: str, connected: bool, timeout: float = 20.0) -> str:
+def wait_registrar_status(edge: EdgeProcess, connected: bool) -> str:
     """Poll `/info` until the edge is (or is no longer) registered; return its peer id."""
-    deadline = time.monotonic() + timeout
-    info: dict[str, Any] = {}
-    while time.monotonic() < deadline:
-        info = edge_info(api_url, token)
-        if (info["registrar"] == "connected") == connected:
-            return str(info["peer_id"])
-        time.sleep(0.1)
-    msg = f"the edge's registrar status stayed: {info}"
-    raise TimeoutError(msg)
+
+    def status() -> str | None:
+        info = edge.call("GET", "/info")
+        return str(info["peer_id"]) if (info["registrar"] == "connected") == connected else None
+
+    return wait_for(status, f"registrar {'connected' if connected else 'gone'}", 60)
 
 
-def make_stack(tmp: Path, models_dir: Path, video_path: Path, npm: bool = False) -> Stack:
+def make_stack(tmp: Path, npm: bool = False) -> Stack:
+    """Our registrar (or npm `peer`) and an edge on the fixture clip registered with it."""
     port = free_port()
     registrar = (npm_peer_server if npm else our_registrar)(tmp, port)
     registrar_url = f"http://127.0.0.1:{port}"
-    try:
-        edge = start_edge(tmp, models_dir, video_path, registrar_url)
-    except BaseException:
-        registrar.stop()
-        raise
-    api_url = f"http://127.0.0.1:{edge.port}"
-    token = (tmp / "data" / "api_token").read_text().strip()
-    return Stack(
-        registrar_url,
-        api_url,
-        token,
-        tmp / "data",
-        wait_registrar_status(api_url, token, connected=True),
-        edge,
-        registrar,
-    )
+    camera = camera_config(end_after=1, motion={"interval": 0.5})
+    config = edge_config(tmp / "data", camera, registrar={"url": registrar_url})
+    with ExitStack() as undo:  # stops what started if a later step fails
+        undo.callback(registrar.stop)
+        edge = start_edge(config, tmp)
+        undo.callback(edge.stop, clean=False)
+        peer_id = wait_registrar_status(edge, connected=True)
+        undo.pop_all()
+    return Stack(registrar_url, peer_id, edge, registrar)
 
 
 def stop_stack(stack: Stack) -> None:
-    code = stack.edge.stop()
-    stack.registrar.stop()
-    log = stack.edge.log()
-    assert code == 0, log
-    assert "Traceback" not in log, log
+    """Stop both; the edge must exit cleanly."""
+    try:
+        stack.edge.stop()
+    finally:
+        stack.registrar.stop()
 
 
 async def pairing_code(http: aiohttp.ClientSession) -> str:
@@ -148,16 +101,14 @@ async def paired_link(
 
 async def event_with_snapshot(http: aiohttp.ClientSession) -> str:
     """The id of an ended event with a snapshot (the clip shows a person); its file is final."""
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
+
+    async def ended() -> str | None:
         async with http.get("/api/v1/events") as resp:
             events = (await resp.json())["events"]
-        for event in events:
-            if event["has_snapshot"] and event["ended_at"] is not None:
-                return str(event["id"])
-        await asyncio.sleep(0.3)
-    msg = "no event with a snapshot"
-    raise TimeoutError(msg)
+        done = [e["id"] for e in events if e["has_snapshot"] and e["ended_at"] is not None]
+        return str(done[0]) if done else None
+
+    return await wait_for_async(ended, "an ended event with a snapshot", 60)
 
 
 async def relayed_bytes(url: str) -> float:

@@ -12,7 +12,6 @@ import asyncio
 import io
 import json
 import statistics
-import time
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -21,14 +20,13 @@ from typing import Any
 
 import aiohttp
 import pytest
-import yaml
 from aiortc import RTCPeerConnection, RTCSessionDescription
 from PIL import Image
 
 from peerwatch_edge.devices import DeviceRegistry
 from peerwatch_edge.model import Event, Kind
 from peerwatch_edge.store import EventStore
-from tests.support import PYTHON, ServerProcess, free_port
+from tests.support import EdgeProcess, camera_config, edge_config, start_edge, wait_for_async
 
 pytestmark = pytest.mark.slow
 
@@ -37,18 +35,12 @@ SEEDED = 7
 INGRESS_PROXY = "127.0.0.2"
 
 
-@dataclass
-class EdgeUnderTest:
-    url: str
-    ingress_url: str
-    token: str
-    data_dir: Path
+@dataclass(kw_only=True)
+class EdgeUnderTest(EdgeProcess):
+    """The running edge, with what was seeded into it before it started."""
+
     device_id: str
     seeded: list[str]
-
-    @property
-    def auth(self) -> dict[str, str]:
-        return {"Authorization": f"Bearer {self.token}"}
 
 
 def _jpeg(color: str, size: tuple[int, int]) -> bytes:
@@ -87,9 +79,7 @@ async def _seed(data_dir: Path) -> tuple[list[str], str]:
 
 
 @pytest.fixture(scope="module")
-def edge(
-    tmp_path_factory: pytest.TempPathFactory, models_dir: Path, video_path: Path
-) -> Iterator[EdgeUnderTest]:
+def edge(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EdgeUnderTest]:
     tmp = tmp_path_factory.mktemp("api")
     data_dir = tmp / "data"
     seeded, device_id = asyncio.run(_seed(data_dir))
@@ -97,49 +87,13 @@ def edge(
     pwa.mkdir()
     (pwa / "index.html").write_text("<!doctype html><html><head><title>PW</title></head></html>")
     (pwa / "app.js").write_text("console.log('peerwatch');\n")
-    port, ingress_port = free_port(), free_port()
-    config = {
-        "data_dir": str(data_dir),
-        "models_dir": str(models_dir),
-        "api": {"host": "127.0.0.1", "port": port},
-        "cameras": [
-            {
-                "id": "cam1",
-                "name": "Camera one",
-                "source": str(video_path),
-                "fps": 5,
-                "end_after": 1,
-                "motion": {"interval": 0.5},
-            }
-        ],
-    }
-    config_path = tmp / "edge.yaml"
-    config_path.write_text(yaml.safe_dump(config))
-    server = ServerProcess(
-        [PYTHON, "-m", "peerwatch_edge", "--config", str(config_path)],
-        port=port,
-        log_path=tmp / "edge.log",
-        health_url=f"http://127.0.0.1:{port}/api/v1/health",
-        env={
-            "PEERWATCH_INGRESS_PORT": str(ingress_port),
-            "PEERWATCH_INGRESS_HOST": "127.0.0.1",
-            "PEERWATCH_INGRESS_ALLOW": INGRESS_PROXY,
-            "PEERWATCH_PWA_DIR": str(pwa),
-        },
-    )
-    server.start(timeout=60)
+    config = edge_config(data_dir, camera_config(end_after=1, motion={"interval": 0.5}))
+    process = start_edge(config, tmp, ingress_allow=INGRESS_PROXY, pwa_dir=pwa)
     try:
-        yield EdgeUnderTest(
-            url=f"http://127.0.0.1:{port}",
-            ingress_url=f"http://127.0.0.1:{ingress_port}",
-            token=(data_dir / "api_token").read_text().strip(),
-            data_dir=data_dir,
-            device_id=device_id,
-            seeded=seeded,
-        )
+        yield EdgeUnderTest(**vars(process), device_id=device_id, seeded=seeded)
     finally:
-        assert server.stop() == 0, server.log()
-        assert "ERROR peerwatch_edge.api" not in server.log(), server.log()
+        process.stop()
+        assert "ERROR peerwatch_edge.api" not in process.log(), process.log()
 
 
 @pytest.fixture
@@ -165,13 +119,22 @@ async def _error(resp: aiohttp.ClientResponse, status: int) -> dict[str, str]:
 
 
 async def _wait_for_frame(client: aiohttp.ClientSession) -> None:
-    deadline = time.monotonic() + 20
-    while time.monotonic() < deadline:
+    async def served() -> bool:
         async with client.get("/api/v1/cameras/cam1/snapshot.jpg") as resp:
-            if resp.status == 200:
-                return
-        await asyncio.sleep(0.2)
-    pytest.fail("the camera delivered no frame")
+            return resp.status == 200
+
+    await wait_for_async(served, "a frame from the camera")
+
+
+async def _no_live_event(client: aiohttp.ClientSession) -> None:
+    """Wait until every event of cam1 has ended (the tracker ends them when detection is off)."""
+
+    async def all_ended() -> bool:
+        async with client.get("/api/v1/events", params={"camera": "cam1"}) as resp:
+            events = (await resp.json())["events"]
+        return all(event["ended_at"] is not None for event in events)
+
+    await wait_for_async(all_ended, "no live event on cam1")
 
 
 # --- auth ------------------------------------------------------------------------------------
@@ -217,7 +180,7 @@ async def test_query_token_only_on_the_websocket(
     async with anonymous.get("/api/v1/ws", params={"token": "nope"}) as resp:
         await _error(resp, 401)
     async with anonymous.ws_connect("/api/v1/ws", params={"token": edge.token}) as ws:
-        hello = await ws.receive_json(timeout=5)
+        hello = await ws.receive_json(timeout=30)
     assert hello["type"] == "hello"
 
 
@@ -276,22 +239,19 @@ async def test_patch_detection_is_applied_pushed_and_persisted(
 ) -> None:
     try:
         async with client.ws_connect("/api/v1/ws") as ws:
-            await ws.receive_json(timeout=5)
+            await ws.receive_json(timeout=30)
             body = {"detection_enabled": False}
             async with client.patch("/api/v1/cameras/cam1", json=body) as resp:
                 assert resp.status == 200
                 assert (await resp.json())["detection_enabled"] is False
-            async with asyncio.timeout(5):
+            async with asyncio.timeout(30):
                 while (message := await ws.receive_json())["type"] != "camera.status":
                     pass
             assert message["camera"]["detection_enabled"] is False
         async with client.get("/api/v1/cameras/cam1") as resp:
             assert (await resp.json())["detection_enabled"] is False
-        for _ in range(50):  # the edge saves on its store thread
-            if _persisted(edge.data_dir) is False:
-                break
-            await asyncio.sleep(0.1)
-        assert _persisted(edge.data_dir) is False
+        # the edge saves on its store thread
+        await wait_for_async(lambda: _persisted(edge.data_dir) is False, "the setting saved")
     finally:
         async with client.patch("/api/v1/cameras/cam1", json={"detection_enabled": True}) as resp:
             assert (await resp.json())["detection_enabled"] is True
@@ -470,7 +430,7 @@ async def test_devices_pairing_and_revoke(
 async def test_metrics(client: aiohttp.ClientSession) -> None:
     await _wait_for_frame(client)
     async with client.ws_connect("/api/v1/ws") as ws:
-        await ws.receive_json(timeout=5)
+        await ws.receive_json(timeout=30)
         async with client.get("/api/v1/metrics") as resp:
             assert resp.content_type == "text/plain"
             text = await resp.text()
@@ -509,13 +469,13 @@ async def test_websocket_pushes_event_start_within_a_second(
     before its snapshot is drawn; asking for the snapshot at once waits for it."""
     latencies = []
     async with client.ws_connect("/api/v1/ws") as ws:
-        hello = await ws.receive_json(timeout=5)
+        hello = await ws.receive_json(timeout=30)
         assert hello["type"] == "hello"
         assert hello["cameras"][0]["id"] == "cam1"
         for _ in range(3):
             async with client.patch("/api/v1/cameras/cam1", json={"detection_enabled": False}):
                 pass
-            await asyncio.sleep(1.0)
+            await _no_live_event(client)
             async with client.patch("/api/v1/cameras/cam1", json={"detection_enabled": True}):
                 pass
             message = await _next_push(ws, "event.start")
@@ -544,7 +504,7 @@ async def test_mjpeg_stream_gives_jpeg_frames(client: aiohttp.ClientSession) -> 
         reader = aiohttp.MultipartReader(resp.headers, resp.content)
         sizes = []
         for _ in range(3):
-            part = await asyncio.wait_for(reader.next(), 10)
+            part = await asyncio.wait_for(reader.next(), 30)
             assert isinstance(part, aiohttp.BodyPartReader)
             assert part.headers["Content-Type"] == "image/jpeg"
             data = await part.read()
@@ -576,18 +536,17 @@ async def test_webrtc_offer_receives_camera_frames(client: aiohttp.ClientSession
         assert answer["type"] == "answer"
         assert "a=candidate" in answer["sdp"], "ICE gathered before answering"
         await pc.setRemoteDescription(RTCSessionDescription(**answer))
-        track = await asyncio.wait_for(tracks.get(), 10)
-        frame = await asyncio.wait_for(track.recv(), 20)  # type: ignore[attr-defined]
+        track = await asyncio.wait_for(tracks.get(), 30)
+        frame = await asyncio.wait_for(track.recv(), 30)  # type: ignore[attr-defined]
         assert (frame.width, frame.height) == (WIDTH, HEIGHT)
     finally:
         await pc.close()
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline:
+
+    async def released() -> bool:
         async with client.get("/api/v1/metrics") as resp:
-            if "peerwatch_webrtc_sessions 0" in await resp.text():
-                return
-        await asyncio.sleep(0.3)
-    pytest.fail("the closed WebRTC session was not released")
+            return "peerwatch_webrtc_sessions 0" in await resp.text()
+
+    await wait_for_async(released, "the closed WebRTC session released")
 
 
 @pytest.mark.parametrize(
@@ -641,7 +600,7 @@ async def test_ingress_serves_ui_and_api_without_token(proxy: aiohttp.ClientSess
         assert resp.status == 200
         assert (await resp.json())["cameras"][0]["id"] == "cam1"
     async with proxy.ws_connect("/api/v1/ws") as ws:
-        assert (await ws.receive_json(timeout=5))["type"] == "hello"
+        assert (await ws.receive_json(timeout=30))["type"] == "hello"
     async with proxy.get("/missing.js") as resp:
         await _error(resp, 404)
     async with proxy.get("/%2e%2e/%2e%2e/etc/passwd") as resp:

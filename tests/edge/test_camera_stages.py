@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
@@ -25,6 +25,7 @@ from peerwatch_edge.model import Event, Kind
 from peerwatch_edge.settings import CameraSettings
 from peerwatch_edge.sources import open_source
 from peerwatch_edge.store import EventStore
+from tests.support import wait_for_async
 
 
 def camera_config(tmp_path: Path, source: str = "file.mkv", **extra: object) -> CameraConfig:
@@ -37,13 +38,6 @@ def camera_config(tmp_path: Path, source: str = "file.mkv", **extra: object) -> 
         tmp_path,
     )
     return config.cameras[0]
-
-
-async def wait_until(condition: Callable[[], bool], what: str) -> None:
-    async with asyncio.timeout(30):
-        while not condition():  # noqa: ASYNC110 - the condition is set on another thread
-            await asyncio.sleep(0.02)
-    assert condition(), what
 
 
 class RecordingStore(EventStore):
@@ -199,7 +193,7 @@ async def test_feed_frames_are_read_only_and_counted(tmp_path: Path, video_path:
     taken: list[tuple[Frame, bool]] = []
     feed.start(lambda frame, _picture, paced: taken.append((frame, paced)))
     try:
-        await wait_until(lambda: len(taken) >= 3 and feed.online, "three frames")
+        await wait_for_async(lambda: len(taken) >= 3 and feed.online, "three frames")
         frame, paced = taken[-1]
         assert paced
         assert not frame.image.flags.writeable

@@ -16,9 +16,9 @@ import aiohttp
 import pytest
 from aiortc import RTCDataChannel, RTCPeerConnection, RTCSessionDescription
 from aiortc.rtcdtlstransport import RTCCertificate
-from playwright.async_api import async_playwright
 
 from peerwatch_edge.remote.certificate import fingerprint_of
+from tests.browser import chromium
 from tests.edge.remote_client import EdgeLink, Refused, RegistrarClient, linked
 from tests.edge.remote_stack import (
     Stack,
@@ -31,23 +31,21 @@ from tests.edge.remote_stack import (
     stop_stack,
     wait_registrar_status,
 )
-from tests.pwa.stack import CHROMIUM, CHROMIUM_ARGS
+from tests.support import wait_for_async
 
 pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
-def stack(
-    tmp_path_factory: pytest.TempPathFactory, models_dir: Path, video_path: Path
-) -> Iterator[Stack]:
-    made = make_stack(tmp_path_factory.mktemp("remote"), models_dir, video_path)
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    made = make_stack(tmp_path_factory.mktemp("remote"))
     yield made
     stop_stack(made)
 
 
 @pytest.fixture
 async def http(stack: Stack) -> AsyncIterator[aiohttp.ClientSession]:
-    async with aiohttp.ClientSession(stack.api_url, headers=stack.auth) as session:
+    async with aiohttp.ClientSession(stack.edge.url, headers=stack.edge.auth) as session:
         yield session
 
 
@@ -79,11 +77,11 @@ async def test_room_hello_pairing_rpc_and_push(
     stack: Stack, http: aiohttp.ClientSession, registrar: RegistrarClient
 ) -> None:
     assert stack.peer_id.startswith("pw-edge-")
-    for _ in range(50):  # the edge joins its room just after registering
-        if stack.peer_id in await registrar.room_members():
-            break
-        await asyncio.sleep(0.1)
-    assert stack.peer_id in await registrar.room_members()
+
+    async def in_room() -> bool:  # the edge joins its room just after registering
+        return stack.peer_id in await registrar.room_members()
+
+    await wait_for_async(in_room, "the edge in its room")
     relayed_before = await relayed_bytes(stack.registrar_url)
 
     async with linked(registrar, stack.peer_id) as link:
@@ -129,7 +127,7 @@ async def test_room_hello_pairing_rpc_and_push(
         off = await link.request("PATCH", "/api/v1/cameras/cam1", {"detection_enabled": False})
         assert off.status == 200
         while True:
-            push = await asyncio.wait_for(link.pushes.get(), 10)
+            push = await asyncio.wait_for(link.pushes.get(), 30)
             if push["type"] == "camera.status" and not push["camera"]["detection_enabled"]:
                 break
         on = await link.request("PATCH", "/api/v1/cameras/cam1", {"detection_enabled": True})
@@ -164,7 +162,7 @@ async def test_cancel_and_the_in_flight_limit(
         assert first.status == 200
         assert len(first.body) == size
         # 40 large bodies at once: the edge serves at most 32 at a time and refuses the others.
-        await asyncio.wait_for(calls[-1][1], 10)
+        await asyncio.wait_for(calls[-1][1], 30)
         statuses = [f.result().status for _, f in calls if f.done()]
         assert set(statuses) == {200, 429}
         refused = next(f.result() for _, f in calls if f.done() and f.result().status == 429)
@@ -180,10 +178,10 @@ async def test_cancel_and_the_in_flight_limit(
             seen = -1
             while seen != link.late_bytes:
                 seen = link.late_bytes
-                await asyncio.sleep(1.0)
+                await asyncio.sleep(1.0)  # settled: not one late byte for a whole second
             return seen
 
-        late = await asyncio.wait_for(settled(), 20)
+        late = await asyncio.wait_for(settled(), 60)
         assert late < len(pending) * size * 0.75  # cancelled bodies stopped early
         again = await link.request("GET", path)  # and the channel still serves
         assert again.body == first.body
@@ -207,8 +205,8 @@ async def test_live_video_is_signaled_over_the_channel(
         answer = json.loads(resp.body)
         assert answer["type"] == "answer"
         await video.setRemoteDescription(RTCSessionDescription(**answer))
-        track = await asyncio.wait_for(tracks.get(), 10)
-        frame = await asyncio.wait_for(track.recv(), 20)
+        track = await asyncio.wait_for(tracks.get(), 30)
+        frame = await asyncio.wait_for(track.recv(), 30)
         assert (frame.width, frame.height) > (0, 0)
     finally:
         await video.close()
@@ -332,14 +330,14 @@ async def test_media_calls_and_other_serializations_are_refused_at_once(
     for options in ({"kind": "media"}, {"serialization": "json"}, {"serialization": "binary"}):
         began = time.monotonic()
         with pytest.raises(Refused):
-            await EdgeLink.open(registrar, stack.peer_id, wait=5, **options)
-        assert time.monotonic() - began < 1  # an EXPIRE, not the caller's own timeout
+            await EdgeLink.open(registrar, stack.peer_id, wait=60, **options)
+        assert time.monotonic() - began < 20  # an EXPIRE, not the caller's own timeout
     assert "'media' connections are not served" in stack.edge.log()
     for sdp in ("garbage", "v=0\r\n", None):  # bad input: logged and refused, never answered
         offer = {"sdp": {"type": "offer", "sdp": sdp}, "type": "data", "serialization": "raw"}
         with pytest.raises(Refused):
             await asyncio.wait_for(
-                registrar.exchange(stack.peer_id, {**offer, "connectionId": f"dc_{sdp}"}), 5
+                registrar.exchange(stack.peer_id, {**offer, "connectionId": f"dc_{sdp}"}), 30
             )
     async with linked(registrar, stack.peer_id) as link:  # and the edge still serves
         assert link.hello["type"] == "hello"
@@ -355,7 +353,7 @@ CALL_PAGE = """async ({registrar, edgeId}) => {
   const refused = new Promise((resolve) => peer.on("error", (err) =>
     resolve({type: err.type, message: err.message, ms: performance.now() - began})));
   const call = peer.call(edgeId, stream);
-  const waited = new Promise((resolve) => setTimeout(() => resolve({type: "none"}), 5000));
+  const waited = new Promise((resolve) => setTimeout(() => resolve({type: "none"}), 60000));
   const outcome = await Promise.race([refused, waited]);
   call.close();
   peer.destroy();
@@ -367,18 +365,14 @@ async def test_npm_peerjs_call_learns_at_once_that_media_is_refused(
     stack: Stack, tmp_path: Path
 ) -> None:
     with peerjs_page(tmp_path) as page_url:
-        async with async_playwright() as pw:
-            chromium = await pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-            try:
-                page = await chromium.new_page()
-                await page.goto(page_url)
-                args = {"registrar": stack.registrar_url, "edgeId": stack.peer_id}
-                outcome = await page.evaluate(CALL_PAGE, args)
-            finally:
-                await chromium.close()
+        async with chromium() as browser:
+            page = await browser.new_page()
+            await page.goto(page_url)
+            args = {"registrar": stack.registrar_url, "edgeId": stack.peer_id}
+            outcome = await page.evaluate(CALL_PAGE, args)
     assert outcome["type"] == "peer-unavailable", outcome
     assert stack.peer_id in outcome["message"]
-    assert outcome["ms"] < 1000
+    assert outcome["ms"] < 20000  # refused by the edge, not left to time out
 
 
 async def test_silent_channel_is_closed_after_the_handshake_timeout(
@@ -386,20 +380,18 @@ async def test_silent_channel_is_closed_after_the_handshake_timeout(
 ) -> None:
     async with linked(registrar, stack.peer_id) as link:
         began = time.monotonic()
-        await refused(link, await link.next(wait=15), "timeout")
-        assert 9 < time.monotonic() - began < 13
+        await refused(link, await link.next(wait=60), "timeout")
+        assert 9 < time.monotonic() - began < 30  # the edge's 10 s handshake timeout
 
 
 # --- the reference npm server, and a registrar restart ---------------------------------------
 
 
-async def test_reference_npm_peer_server_and_registrar_restart(
-    tmp_path: Path, models_dir: Path, video_path: Path
-) -> None:
-    stack = await asyncio.to_thread(make_stack, tmp_path, models_dir, video_path, True)
+async def test_reference_npm_peer_server_and_registrar_restart(tmp_path: Path) -> None:
+    stack = await asyncio.to_thread(make_stack, tmp_path, True)
     try:
         async with (
-            aiohttp.ClientSession(stack.api_url, headers=stack.auth) as http,
+            aiohttp.ClientSession(stack.edge.url, headers=stack.edge.auth) as http,
             RegistrarClient(stack.registrar_url) as registrar,
         ):
             link = await paired_link(http, registrar, stack.peer_id)
@@ -408,11 +400,9 @@ async def test_reference_npm_peer_server_and_registrar_restart(
             assert "no plug-and-play rooms" in stack.edge.log()
 
         stack.registrar.stop()
-        await asyncio.to_thread(wait_registrar_status, stack.api_url, stack.token, False)
+        await asyncio.to_thread(wait_registrar_status, stack.edge, False)
         stack.registrar.start()
-        peer_id = await asyncio.to_thread(
-            wait_registrar_status, stack.api_url, stack.token, True, 30
-        )
+        peer_id = await asyncio.to_thread(wait_registrar_status, stack.edge, True)
         assert peer_id == stack.peer_id
         async with RegistrarClient(stack.registrar_url) as registrar:
             assert link.device is not None

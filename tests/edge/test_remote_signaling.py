@@ -13,17 +13,9 @@ import aiohttp
 import pytest
 
 from peerwatch_edge.remote.signaling import PeerIdentity, Signaling, load_identity
-from tests.support import PYTHON, REPO, ServerProcess, free_port
+from tests.support import PYTHON, REPO, ServerProcess, free_port, wait_for_async
 
 pytestmark = pytest.mark.slow
-
-
-async def wait_for(predicate: Callable[[], bool], seconds: float = 10.0) -> None:
-    for _ in range(int(seconds / 0.05)):
-        if predicate():
-            return
-        await asyncio.sleep(0.05)
-    pytest.fail(f"still false after {seconds} s")
 
 
 async def test_heartbeats_relay_and_id_taken_on_the_reference_server(
@@ -45,13 +37,13 @@ async def test_heartbeats_relay_and_id_taken_on_the_reference_server(
         signaling = Signaling(url, "peerjs", identity, received.append)
         await signaling.start()
         try:
-            await wait_for(lambda: signaling.status == "error")
+            await wait_for_async(lambda: signaling.status == "error", "error status")
             assert not signaling.connected.is_set()
             await squatter.close()  # the id is free again
-            await wait_for(lambda: signaling.status == "connected", 20)
+            await wait_for_async(lambda: signaling.status == "connected", "connected")
 
             # JSON HEARTBEATs keep it registered past the server's 3 s alive timeout.
-            await asyncio.sleep(4.5)
+            await asyncio.sleep(4.5)  # the point: longer than the alive timeout
             app = {"key": "peerjs", "id": "pw-app-1", "token": "t"}
             async with session.ws_connect(f"ws://127.0.0.1:{port}/peerjs", params=app) as ws:
                 assert (await ws.receive_json())["type"] == "OPEN"
@@ -59,7 +51,7 @@ async def test_heartbeats_relay_and_id_taken_on_the_reference_server(
                 await ws.send_str(
                     json.dumps({"type": "OFFER", "dst": identity.id, "payload": payload})
                 )
-                await wait_for(lambda: len(received) == 1)
+                await wait_for_async(lambda: len(received) == 1, "the offer relayed")
             assert received[0] == {
                 "type": "OFFER",
                 "src": "pw-app-1",
@@ -85,15 +77,15 @@ async def test_room_is_joined_again_after_a_registrar_restart(
     signaling = Signaling(f"http://127.0.0.1:{port}/", "peerjs", identity, lambda _m: None)
     await signaling.start()
     try:
-        await wait_for(lambda: signaling.room_id is not None)
+        await wait_for_async(lambda: signaling.room_id is not None, "a room")
         members_url = f"{signaling.room_base}{signaling.room_id}/members"
         async with aiohttp.ClientSession() as session:
             async with session.get(members_url) as resp:
                 assert identity.id in await resp.json()
             registrar.stop()
-            await wait_for(lambda: signaling.status == "connecting")
+            await wait_for_async(lambda: signaling.status == "connecting", "reconnecting")
             registrar.start()
-            await wait_for(lambda: signaling.room_id is not None, 20)
+            await wait_for_async(lambda: signaling.room_id is not None, "a room again")
             async with session.get(f"{signaling.room_base}{signaling.room_id}/members") as resp:
                 assert identity.id in await resp.json()
     finally:

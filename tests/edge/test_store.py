@@ -259,7 +259,7 @@ def test_kill_9_during_writes_leaves_a_consistent_store(tmp_path: Path) -> None:
     while seen < 15 and time.monotonic() < deadline:
         if proc.stdout.readline().startswith("ok "):
             seen += 1
-    time.sleep(0.05)
+    time.sleep(0.05)  # the point: killed while it keeps writing
     proc.send_signal(signal.SIGKILL)
     proc.wait(10)
     assert seen == 15

@@ -32,7 +32,7 @@ from custom_components.peerwatch.api import (
     PushMessage,
 )
 from custom_components.peerwatch.const import CONF_LABELS, DOMAIN
-from tests.support import free_port
+from tests.support import free_port, wait_for_async
 
 from .conftest import EDGE_ID, FIXTURES, payload
 
@@ -261,7 +261,7 @@ async def test_listen_pushes_and_reconnects(session: aiohttp.ClientSession, edge
 
     with patch.object(api, "BACKOFF_START", 0.01):
         task = asyncio.create_task(client.listen(messages.append, on_connected))
-        await asyncio.wait_for(connected.wait(), 5)
+        await asyncio.wait_for(connected.wait(), 30)
         edge.pushes.put_nowait({"raw": "{not json"})
         edge.pushes.put_nowait({"raw": "[1]"})
         edge.pushes.put_nowait(
@@ -269,7 +269,7 @@ async def test_listen_pushes_and_reconnects(session: aiohttp.ClientSession, edge
         )
         edge.pushes.put_nowait({"close": True})
         connected.clear()
-        await asyncio.wait_for(connected.wait(), 5)
+        await asyncio.wait_for(connected.wait(), 30)
         task.cancel()
         with pytest.raises(asyncio.CancelledError):
             await task
@@ -300,7 +300,7 @@ async def test_listen_keeps_retrying_while_edge_is_down(session: aiohttp.ClientS
 
     with patch.object(api, "BACKOFF_START", 0.01):
         task = asyncio.create_task(client.listen(lambda _: None, on_connected))
-        await asyncio.wait_for(retried.wait(), 5)
+        await asyncio.wait_for(retried.wait(), 30)
         task.cancel()
         with pytest.raises(asyncio.CancelledError):
             await task
@@ -320,18 +320,15 @@ async def test_integration_over_http(hass: HomeAssistant, edge: FakeEdge) -> Non
     assert await hass.config_entries.async_setup(entry.entry_id)
     await hass.async_block_till_done()
     assert hass.states.get("binary_sensor.garden_person_occupancy").state == STATE_OFF
-    for _ in range(100):
-        if edge.sockets:
-            break
-        await asyncio.sleep(0.02)
+    await wait_for_async(lambda: edge.sockets, "the integration's WebSocket")
     start = {**payload("events.json")["events"][0], "id": "ws1", "camera": "garden"}
     edge.pushes.put_nowait({"type": "event.start", "event": start})
-    for _ in range(100):
+
+    async def occupied() -> bool:
         await hass.async_block_till_done()
-        if hass.states.get("binary_sensor.garden_person_occupancy").state == STATE_ON:
-            break
-        await asyncio.sleep(0.02)
-    assert hass.states.get("binary_sensor.garden_person_occupancy").state == STATE_ON
+        return hass.states.get("binary_sensor.garden_person_occupancy").state == STATE_ON
+
+    await wait_for_async(occupied, "occupancy on")
     assert await hass.config_entries.async_unload(entry.entry_id)
     await hass.async_block_till_done()
 

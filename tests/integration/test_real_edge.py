@@ -21,20 +21,19 @@ from homeassistant.data_entry_flow import FlowResultType
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
 from custom_components.peerwatch.const import DOMAIN, EVENT_DETECTION
+from tests.support import EdgeProcess
 
-from .real_edge import RealEdge, run_real_edge
+from .real_edge import run_real_edge
 
 pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("socket_enabled")]
 OCCUPANCY = "binary_sensor.hall_person_occupancy"
-WAIT = 45.0
+WAIT = 90.0
 
 
 @pytest.fixture
-def real_edge(
-    socket_enabled: None, tmp_path: Path, models_dir: Path, video_path: Path
-) -> Iterator[RealEdge]:
+def real_edge(socket_enabled: None, tmp_path: Path) -> Iterator[EdgeProcess]:
     """A real edge with one file camera looping the fixture video (started outside the loop)."""
-    with run_real_edge(tmp_path, models_dir, video_path) as edge:
+    with run_real_edge(tmp_path) as edge:
         yield edge
 
 
@@ -47,7 +46,7 @@ async def _until(hass: HomeAssistant, check: Callable[[], bool]) -> None:
 
 
 async def test_person_in_the_video_reaches_home_assistant(
-    hass: HomeAssistant, real_edge: RealEdge, hass_client: ClientSessionGenerator
+    hass: HomeAssistant, real_edge: EdgeProcess, hass_client: ClientSessionGenerator
 ) -> None:
     result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
     result = await hass.config_entries.flow.async_configure(

@@ -6,19 +6,17 @@ from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 
 import pytest
-from playwright.async_api import Browser, BrowserContext, async_playwright
+from playwright.async_api import Browser, BrowserContext, expect
 
-from tests.pwa.stack import (
-    CHROMIUM,
-    CHROMIUM_ARGS,
-    PHONE,
-    SRC,
-    Edge,
-    build_pwa,
-    edge_process,
-    registrar_process,
-)
-from tests.support import PYTHON, ServerProcess, free_port
+from tests.browser import chromium, chromium_profile
+from tests.pwa.stack import PHONE, SRC, build_pwa, registrar_process, start_pwa_edge
+from tests.support import PYTHON, EdgeProcess, ServerProcess, free_port
+
+
+@pytest.fixture(scope="session", autouse=True)
+def patient_expect() -> None:
+    """`expect()` waits up to 20 s: Playwright's 5 s is short on a loaded 2-core CI machine."""
+    expect.set_options(timeout=20_000)
 
 
 @pytest.fixture(scope="session")
@@ -30,29 +28,15 @@ def pwa_dist() -> Path:
 @pytest.fixture
 async def browser() -> AsyncIterator[Browser]:
     """Headless Debian Chromium, closed after the test."""
-    async with async_playwright() as pw:
-        chromium = await pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            yield chromium
-        finally:
-            await chromium.close()
+    async with chromium() as browser:
+        yield browser
 
 
 @pytest.fixture
 async def profile_context(tmp_path: Path) -> AsyncIterator[BrowserContext]:
     """Chromium with a real (non-incognito) profile at phone size, as an installing user has."""
-    async with async_playwright() as pw:
-        context = await pw.chromium.launch_persistent_context(
-            tmp_path / "profile",
-            executable_path=CHROMIUM,
-            args=CHROMIUM_ARGS,
-            viewport=PHONE,
-            device_scale_factor=2,
-        )
-        try:
-            yield context
-        finally:
-            await context.close()
+    async with chromium_profile(tmp_path / "profile", viewport=PHONE, device_scale_factor=2) as ctx:
+        yield ctx
 
 
 @pytest.fixture
@@ -81,14 +65,13 @@ def registrar_factory(
 @pytest.fixture
 def edge_factory(
     stopper: list[ServerProcess], tmp_path: Path, pwa_dist: Path
-) -> Callable[..., Edge]:
+) -> Callable[..., EdgeProcess]:
     """Start a real edge on the fixture video (blocking: use asyncio.to_thread in async tests)."""
     assert pwa_dist.is_dir()
 
-    def start(registrar: str | None = None, name: str = "edge", seed: int = 0) -> Edge:
-        edge = edge_process(tmp_path, name, registrar, seed)
+    def start(registrar: str | None = None, name: str = "edge", seed: int = 0) -> EdgeProcess:
+        edge = start_pwa_edge(tmp_path, name, registrar, seed)
         stopper.append(edge.server)
-        edge.server.start()
         return edge
 
     return start

@@ -5,36 +5,30 @@ from __future__ import annotations
 
 import asyncio
 import io
-import json
 import subprocess
-import time
-import urllib.request
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import yaml
 from PIL import Image
 
 from peerwatch_edge.model import Event, Kind
 from peerwatch_edge.store import EventStore
-from tests.support import IMAGES_DIR, MODELS_DIR, PYTHON, REPO, VIDEO_PATH, ServerProcess, free_port
+from tests.support import (
+    IMAGES_DIR,
+    PYTHON,
+    REPO,
+    EdgeProcess,
+    ServerProcess,
+    camera_config,
+    edge_config,
+    start_edge,
+    wait_for,
+)
 
 PWA = REPO / "pwa"
 SRC = PWA / "src"
 DIST = PWA / "dist"
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 PHONE = {"width": 390, "height": 844}
 
 
@@ -57,47 +51,19 @@ def registrar_process(port: int, log_path: Path, static: Path = DIST) -> ServerP
     )
 
 
-@dataclass
-class Edge:
-    """A real edge process on loopback: file camera, real models, local API and ingress site."""
+def wait_for_event(edge: EdgeProcess, label: str = "person") -> dict[str, Any]:
+    """Block until `edge` stored a live (not seeded) event with `label` and its snapshot."""
 
-    server: ServerProcess
-    api_port: int
-    ingress_port: int
-    data_dir: Path
+    def done() -> dict[str, Any] | None:
+        events = edge.call("GET", f"/events?label={label}&limit=5")["events"]
+        live = [e for e in events if e["has_snapshot"] and not e["id"].startswith("seed")]
+        return live[0] if live else None
 
-    @property
-    def api(self) -> str:
-        return f"http://127.0.0.1:{self.api_port}/api/v1"
-
-    @property
-    def ingress(self) -> str:
-        return f"http://127.0.0.1:{self.ingress_port}/"
-
-    @property
-    def token(self) -> str:
-        """The API bearer token the edge keeps in its data dir."""
-        return (self.data_dir / "api_token").read_text().strip()
-
-    def call(self, method: str, path: str) -> Any:
-        """Call the token-protected local API; return the parsed JSON answer."""
-        req = urllib.request.Request(  # noqa: S310
-            self.api + path, method=method, headers={"Authorization": f"Bearer {self.token}"}
-        )
-        with urllib.request.urlopen(req, timeout=10) as resp:  # noqa: S310
-            return json.loads(resp.read() or b"null")
-
-    def wait_for_event(self, label: str = "person", timeout: float = 60.0) -> dict[str, Any]:
-        """Block until the edge stored a live (not seeded) event with `label` and its snapshot."""
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            events = self.call("GET", f"/events?label={label}&limit=5")["events"]
-            done = [e for e in events if e["has_snapshot"] and not e["id"].startswith("seed")]
-            if done:
-                return done[0]
-            time.sleep(0.5)
-        msg = f"no {label} event after {timeout}s:\n{self.server.log()[-3000:]}"
-        raise TimeoutError(msg)
+    try:
+        return wait_for(done, f"a {label} event", 60)
+    except TimeoutError as error:
+        msg = f"{error}; the edge's log ends:\n{edge.log()[-3000:]}"
+        raise TimeoutError(msg) from None
 
 
 def seed_events(data_dir: Path, count: int) -> None:
@@ -133,46 +99,29 @@ def seed_events(data_dir: Path, count: int) -> None:
     asyncio.run(seed())
 
 
-def edge_process(
+def start_pwa_edge(
     work: Path, name: str = "edge", registrar: str | None = None, seed: int = 0
-) -> Edge:
-    """A real edge (`python -m peerwatch_edge --config …`) on the fixture video (not started)."""
-    api_port, ingress_port = free_port(), free_port()
+) -> EdgeProcess:
+    """A real edge on the fixture video named "Home", its ingress site serving the built PWA
+    to 127.0.0.1, with `seed` past events stored and registered with `registrar` if given."""
     data_dir = work / f"{name}-data"
     if seed:
         seed_events(data_dir, seed)
-    config: dict[str, Any] = {
-        "data_dir": str(data_dir),
-        "models_dir": str(MODELS_DIR),
-        "api": {"host": "127.0.0.1", "port": api_port},
-        "cameras": [
-            {
-                "id": "door",
-                "name": "Front door",
-                "source": str(VIDEO_PATH),
-                "fps": 5,
-                "detect": ["object"],
-                "objects": {"labels": ["person"], "min_score": 0.6},
-                "end_after": 2,
-            }
-        ],
-    }
+    camera = camera_config(
+        "door",
+        name="Front door",
+        detect=["object"],
+        objects={"labels": ["person"], "min_score": 0.6},
+        end_after=2,
+    )
+    config = edge_config(data_dir, camera)
     if registrar is not None:
         config["registrar"] = {"url": registrar, "key": "peerjs"}
-    path = work / f"{name}.yaml"
-    path.write_text(yaml.safe_dump(config))
-    env = {
-        "PEERWATCH_NAME": "Home",
-        "PEERWATCH_INGRESS_PORT": str(ingress_port),
-        "PEERWATCH_INGRESS_HOST": "127.0.0.1",
-        "PEERWATCH_INGRESS_ALLOW": "127.0.0.1",
-        "PEERWATCH_PWA_DIR": str(DIST),
-    }
-    server = ServerProcess(
-        [PYTHON, "-m", "peerwatch_edge", "--config", str(path)],
-        port=api_port,
-        log_path=work / f"{name}.log",
-        env=env,
-        health_url=f"http://127.0.0.1:{api_port}/api/v1/health",
+    return start_edge(
+        config,
+        work,
+        name=name,
+        env={"PEERWATCH_NAME": "Home"},
+        ingress_allow="127.0.0.1",
+        pwa_dir=DIST,
     )
-    return Edge(server, api_port, ingress_port, data_dir)

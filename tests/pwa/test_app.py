@@ -9,9 +9,10 @@ import struct
 from collections.abc import Callable
 
 import pytest
-from playwright.async_api import Browser, BrowserContext, Page, async_playwright, expect
+from playwright.async_api import Browser, BrowserContext, Page, expect
 
-from tests.pwa.stack import CHROMIUM, CHROMIUM_ARGS, PHONE
+from tests.browser import chromium
+from tests.pwa.stack import PHONE
 from tests.support import ServerProcess
 
 pytestmark = pytest.mark.slow
@@ -133,13 +134,9 @@ async def test_plain_http_address_explains_https_is_needed(
     WebCrypto and service workers are off: the app says so instead of failing silently."""
     reg = registrar_factory()
     rules = "--host-resolver-rules=MAP registrar.lan 127.0.0.1"
-    async with async_playwright() as pw:
-        chromium = await pw.chromium.launch(executable_path=CHROMIUM, args=[*CHROMIUM_ARGS, rules])
-        try:
-            page = await chromium.new_page(viewport=PHONE)
-            await page.goto(f"http://registrar.lan:{reg.port}/")
-            alert = page.get_by_role("alert")
-            await expect(alert).to_contain_text("Peerwatch cannot start")
-            await expect(alert).to_contain_text("https://")
-        finally:
-            await chromium.close()
+    async with chromium([rules]) as browser:
+        page = await browser.new_page(viewport=PHONE)
+        await page.goto(f"http://registrar.lan:{reg.port}/")
+        alert = page.get_by_role("alert")
+        await expect(alert).to_contain_text("Peerwatch cannot start")
+        await expect(alert).to_contain_text("https://")

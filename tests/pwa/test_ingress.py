@@ -14,7 +14,8 @@ from collections.abc import Awaitable, Callable
 import pytest
 from playwright.async_api import Browser, Page, Route, expect
 
-from tests.pwa.stack import PHONE, Edge
+from tests.pwa.stack import PHONE, wait_for_event
+from tests.support import EdgeProcess
 
 pytestmark = pytest.mark.slow
 
@@ -44,7 +45,7 @@ async def no_shot(_name: str) -> None:
 
 
 async def check_screens(
-    page: Page, edge: Edge, shot: Callable[[str], Awaitable[None]] = no_shot
+    page: Page, edge: EdgeProcess, shot: Callable[[str], Awaitable[None]] = no_shot
 ) -> str:
     """Cameras → timeline → event detail → live view, all with real data from `edge`;
     `shot(name)` is called on each screen once it shows its data. Returns the event's id."""
@@ -58,7 +59,7 @@ async def check_screens(
     )
     await shot("cameras")
 
-    event = await asyncio.to_thread(edge.wait_for_event, "person")
+    event = await asyncio.to_thread(wait_for_event, edge, "person")
     await page.get_by_role("link", name="Timeline").click()
     card = page.locator(f"li.event-card[data-id='{event['id']}']")
     await expect(card).to_contain_text("Person")
@@ -128,14 +129,14 @@ async def check_snapshot_preview(page: Page, event_id: str) -> None:
 
 
 async def test_ingress_panel_shows_cameras_events_and_live_video(
-    browser: Browser, edge_factory: Callable[..., Edge]
+    browser: Browser, edge_factory: Callable[..., EdgeProcess]
 ) -> None:
     edge = await asyncio.to_thread(edge_factory, seed=45)
     context = await browser.new_context(viewport=PHONE)
     page = await context.new_page()
     errors: list[str] = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
-    await page.goto(edge.ingress)
+    await page.goto(f"{edge.ingress_url}/")
     await expect(page.locator(".pill")).to_have_attribute("data-phase", "online")
     await expect(page.locator("header.topbar h1")).to_have_text("Home")
     event_id = await check_screens(page, edge)

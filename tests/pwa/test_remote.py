@@ -18,9 +18,9 @@ import pytest
 from PIL import Image
 from playwright.async_api import Browser, Page, expect
 
-from tests.pwa.stack import PHONE, Edge
+from tests.pwa.stack import PHONE
 from tests.pwa.test_ingress import check_screens
-from tests.support import ServerProcess
+from tests.support import EdgeProcess, ServerProcess
 
 pytestmark = pytest.mark.slow
 
@@ -52,7 +52,7 @@ def compress(path: Path) -> None:
     small.save(path, optimize=True)
 
 
-async def pair(page: Page, edge: Edge) -> None:
+async def pair(page: Page, edge: EdgeProcess) -> None:
     """Pair through the UI: closed window, wrong code, then the right one."""
     option = page.locator("button.edge-option")
     await expect(option).to_contain_text("Home", timeout=30000)
@@ -83,7 +83,7 @@ async def pair(page: Page, edge: Edge) -> None:
 async def test_pair_view_events_live_video_and_reconnect(
     browser: Browser,
     registrar_factory: Callable[..., ServerProcess],
-    edge_factory: Callable[..., Edge],
+    edge_factory: Callable[..., EdgeProcess],
 ) -> None:
     reg = registrar_factory()
     url = f"http://127.0.0.1:{reg.port}/"
@@ -144,7 +144,7 @@ KV_SET = """([key, value]) => new Promise((resolve, reject) => {
 async def test_pin_mismatch_revoked_device_and_forget(
     browser: Browser,
     registrar_factory: Callable[..., ServerProcess],
-    edge_factory: Callable[..., Edge],
+    edge_factory: Callable[..., EdgeProcess],
 ) -> None:
     """The PWA refuses an edge whose certificate is not the pinned one, tells a revoked device
     to pair again, and "Forget this edge" revokes it on the edge and returns to pairing."""

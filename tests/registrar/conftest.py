@@ -72,14 +72,14 @@ class Peer:
     async def send(self, msg: dict[str, Any]) -> None:
         await self.ws.send_str(json.dumps(msg))
 
-    async def recv(self, wait: float = 5.0) -> dict[str, Any]:
+    async def recv(self, wait: float = 30.0) -> dict[str, Any]:
         msg = await self.ws.receive(wait)
         while msg.type is aiohttp.WSMsgType.PONG:
             msg = await self.ws.receive(wait)
         assert msg.type is aiohttp.WSMsgType.TEXT, (msg.type, msg.data, msg.extra)
         return json.loads(msg.data)
 
-    async def expect_closed(self, wait: float = 5.0) -> int | None:
+    async def expect_closed(self, wait: float = 30.0) -> int | None:
         """Wait for the server to close the socket; return the close code it sent."""
         while True:
             msg = await self.ws.receive(wait)
@@ -92,7 +92,7 @@ class Peer:
             assert msg.type is aiohttp.WSMsgType.TEXT, msg
 
     async def nothing(self, wait: float = 0.3) -> None:
-        """Assert that no frame arrives for a while."""
+        """Assert that no frame arrives for a while (`wait`: how long silence must last)."""
         with pytest.raises(asyncio.TimeoutError):
             await self.ws.receive(wait)
 

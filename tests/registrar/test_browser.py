@@ -10,23 +10,13 @@ from __future__ import annotations
 import shutil
 
 import pytest
-from playwright.async_api import async_playwright
 
+from tests.browser import chromium
 from tests.support import REPO
 
 pytestmark = pytest.mark.slow
 
 PEERJS = REPO / "pwa" / "node_modules" / "peerjs" / "dist" / "peerjs.min.js"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 
 PAGE = """<!doctype html><meta charset="utf-8"><script src="peerjs.min.js"></script>
 <script>
@@ -69,33 +59,29 @@ async def test_peerjs_in_chromium(registrar_factory, tmp_path) -> None:
     reg = registrar_factory("--static", str(site))
     page_url = f"http://127.0.0.1:{reg.port}/"
 
-    async with async_playwright() as pw:
-        browser = await pw.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
-        try:
-            pages = []
-            for _ in range(2):
-                context = await browser.new_context()
-                page = await context.new_page()
-                errors: list[str] = []
-                page.on("pageerror", lambda exc, errors=errors: errors.append(str(exc)))
-                await page.goto(page_url)
-                pages.append((page, errors))
-            (one, one_errors), (two, two_errors) = pages
-            id_one = await one.evaluate("(port) => startPeer(port)", reg.port)
-            id_two = await two.evaluate("(port) => startPeer(port)", reg.port)
-            assert id_one != id_two
-            assert len(id_one) == 36  # a UUID from GET /peerjs/id
+    async with chromium() as browser:
+        pages = []
+        for _ in range(2):
+            context = await browser.new_context()
+            page = await context.new_page()
+            errors: list[str] = []
+            page.on("pageerror", lambda exc, errors=errors: errors.append(str(exc)))
+            await page.goto(page_url)
+            pages.append((page, errors))
+        (one, one_errors), (two, two_errors) = pages
+        id_one = await one.evaluate("(port) => startPeer(port)", reg.port)
+        id_two = await two.evaluate("(port) => startPeer(port)", reg.port)
+        assert id_one != id_two
+        assert len(id_one) == 36  # a UUID from GET /peerjs/id
 
-            reply = await two.evaluate("(dst) => talk(dst)", id_one)
-            assert reply == {"echo": {"hello": id_two, "bytes": "ééé"}}
-            assert await one.evaluate("window.received") == [{"hello": id_two, "bytes": "ééé"}]
+        reply = await two.evaluate("(dst) => talk(dst)", id_one)
+        assert reply == {"echo": {"hello": id_two, "bytes": "ééé"}}
+        assert await one.evaluate("window.received") == [{"hello": id_two, "bytes": "ééé"}]
 
-            first = await one.evaluate("(port) => room(port)", reg.port)
-            second = await two.evaluate("(port) => room(port)", reg.port)
-            assert first["roomId"] == second["roomId"]
-            assert first["joined"] == {"clientsIds": [id_one]}
-            assert second["joined"] == {"clientsIds": sorted([id_one, id_two])}
-            assert second["members"] == sorted([id_one, id_two])
-            assert one_errors == two_errors == []
-        finally:
-            await browser.close()
+        first = await one.evaluate("(port) => room(port)", reg.port)
+        second = await two.evaluate("(port) => room(port)", reg.port)
+        assert first["roomId"] == second["roomId"]
+        assert first["joined"] == {"clientsIds": [id_one]}
+        assert second["joined"] == {"clientsIds": sorted([id_one, id_two])}
+        assert second["members"] == sorted([id_one, id_two])
+        assert one_errors == two_errors == []

@@ -82,9 +82,9 @@ async def test_bad_connect_params_get_error_and_close(registrar_factory, session
     reg = registrar_factory()
     for params, message in BAD_PARAMS:
         async with session.ws_connect(reg.ws_url, params=params) as ws:
-            msg = await ws.receive_json(timeout=5)
+            msg = await ws.receive_json(timeout=30)
             assert msg == {"type": "ERROR", "payload": {"msg": message}}, params
-            closing = await ws.receive(5)
+            closing = await ws.receive(30)
             assert closing.type in (aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.CLOSED)
     alice: Peer = await connect(reg, "alice")
     await alice.works(alice)
@@ -127,24 +127,24 @@ async def test_undelivered_messages_expire_once_per_pair(registrar_factory, conn
     await alice.send({"type": "OFFER", "dst": "ghost", "payload": {}})
     await alice.send({"type": "CANDIDATE", "dst": "ghost", "payload": {}})
     started = time.monotonic()
-    assert await alice.recv(5) == {"type": "EXPIRE", "src": "ghost", "dst": "alice"}
-    assert 0.9 < time.monotonic() - started < 3
-    await alice.nothing(1.5)
+    assert await alice.recv() == {"type": "EXPIRE", "src": "ghost", "dst": "alice"}
+    assert 0.9 < time.monotonic() - started < 15  # after the 1 s expire timeout, not before
+    await alice.nothing(1.5)  # and only once
     ghost: Peer = await connect(reg, "ghost")
     await ghost.nothing()  # expired messages are gone
 
 
 @pytest.mark.slow
 async def test_alive_timeout_heartbeat_and_ws_ping(registrar_factory, connect) -> None:
-    reg = registrar_factory("--alive-timeout", "1.5")
+    reg = registrar_factory("--alive-timeout", "3")
     silent: Peer = await connect(reg, "silent")
     beating: Peer = await connect(reg, "beating")
     pinging: Peer = await connect(reg, "pinging")
-    for _ in range(6):
+    for _ in range(8):  # 4 s of beats every 0.5 s: longer than the alive timeout, with slack
         await beating.send({"type": "HEARTBEAT"})
         await pinging.ws.ping(b"x")
         await asyncio.sleep(0.5)
-    assert silent.ws.closed or await silent.expect_closed(1) is not None
+    assert silent.ws.closed or await silent.expect_closed() is not None
     await beating.works(pinging)
     await pinging.works(beating)
     again: Peer = await connect(reg, "silent", token="new")  # the dead id is free again
@@ -214,7 +214,7 @@ async def test_flood_is_rate_limited_then_closed(registrar_factory, connect, ses
         got.append((await bob.recv())["payload"]["i"])
     assert got == list(range(10))  # the burst passes, in order
     errors = 0
-    while (msg := await flooder.ws.receive(5)).type is aiohttp.WSMsgType.TEXT:
+    while (msg := await flooder.ws.receive(30)).type is aiohttp.WSMsgType.TEXT:
         assert msg.json() == {"type": "ERROR", "payload": {"msg": "Rate limit exceeded"}}
         errors += 1
     assert flooder.ws.close_code == 1008
