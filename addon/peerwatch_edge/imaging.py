@@ -69,6 +69,12 @@ def area(box: Box) -> float:
     return max(0.0, box[2] - box[0]) * max(0.0, box[3] - box[1])
 
 
+def holds(box: Box, inner: Box) -> bool:
+    """Whether `inner`'s centre lies in `box`."""
+    x, y = (inner[0] + inner[2]) / 2, (inner[1] + inner[3]) / 2
+    return box[0] <= x <= box[2] and box[1] <= y <= box[3]
+
+
 def iou(a: Box, b: Box) -> float:
     """Intersection over union of two boxes."""
     ix = max(0.0, min(a[2], b[2]) - max(a[0], b[0]))

@@ -29,6 +29,20 @@ def iso(when: datetime | None) -> str | None:
     return None if when is None else when.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
+@dataclass(slots=True, frozen=True)
+class Face:
+    """The best face seen on a person during their visit."""
+
+    score: float
+    box: Box
+    has_image: bool = False
+    """Its crop is stored (`/events/{id}/face.jpg`)."""
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the face as the API sends it."""
+        return {"score": self.score, "box": list(self.box), "has_image": self.has_image}
+
+
 @dataclass(slots=True)
 class Event:
     """One tracked detection: a person walking through is one event, not one per frame."""
@@ -44,12 +58,15 @@ class Event:
     box: Box | None = None
     zones: list[str] = field(default_factory=list)
     has_snapshot: bool = False
+    face: Face | None = None
+    """On a person: the best face seen on them, None while no face was seen."""
 
     def to_dict(self) -> dict[str, Any]:
         """Return the event as the API sends it (DESIGN.md, Edge local API)."""
         data = asdict(self)
         data["kind"] = str(self.kind)
         data["box"] = list(self.box) if self.box is not None else None
+        data["face"] = self.face.to_dict() if self.face is not None else None
         for key in ("started_at", "updated_at", "ended_at"):
             data[key] = iso(getattr(self, key))
         return data

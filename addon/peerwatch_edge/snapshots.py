@@ -1,4 +1,5 @@
-"""Event snapshots: the best frame with boxes and labels drawn, and a thumbnail, as JPEG."""
+"""Event pictures as JPEG: the best frame with its box and score drawn, a thumbnail, and a
+crop of the best face seen on a person."""
 
 from __future__ import annotations
 
@@ -9,10 +10,14 @@ import numpy as np
 from PIL import Image, ImageDraw
 
 from .detectors import Detection
-from .model import Kind
+from .imaging import square_crop, to_pixels
+from .model import Box, Kind
 
 COLOURS: Final = {Kind.OBJECT: (255, 196, 0), Kind.FACE: (0, 200, 255), Kind.FALL: (255, 40, 40)}
 THUMB_SIZE: Final = (320, 320)
+FACE_SIZE: Final = 192
+FACE_MARGIN: Final = 1.6
+"""The face crop's side, as a multiple of the face box's larger side."""
 
 
 def encode_jpeg(image: Image.Image, quality: int = 85) -> bytes:
@@ -41,3 +46,13 @@ def render(frame: np.ndarray, detections: list[Detection]) -> tuple[bytes, bytes
     snapshot = encode_jpeg(image)
     image.thumbnail(THUMB_SIZE)
     return snapshot, encode_jpeg(image, 75)
+
+
+def face_crop(frame: np.ndarray, box: Box) -> bytes:
+    """A square crop around a face box, with some margin, at most FACE_SIZE pixels a side."""
+    height, width = frame.shape[:2]
+    x0, y0, x1, y1 = to_pixels(box, width, height)
+    crop, _ = square_crop(frame, (x0 + x1) / 2, (y0 + y1) / 2, max(x1 - x0, y1 - y0) * FACE_MARGIN)
+    image = Image.fromarray(crop)
+    image.thumbnail((FACE_SIZE, FACE_SIZE))
+    return encode_jpeg(image)

@@ -1,7 +1,8 @@
-"""Event store: SQLite (WAL) rows plus JPEG snapshot and thumbnail files, with retention.
+"""Event store: SQLite (WAL) rows plus JPEG snapshot, thumbnail and face files, with retention.
 
-Crash safety: snapshot files are written first (temporary file, fsync, rename), and only then is
-the row marked `has_snapshot`; so after a kill -9 a row never claims files that do not exist.
+Crash safety: picture files are written first (temporary file, fsync, rename), and only then
+does the row claim them (`has_snapshot`, `has_face_image`); so after a kill -9 a row never
+claims files that do not exist.
 A full disk is logged as a clear error; the database stays intact and the service goes on.
 All SQLite and file work runs on one worker thread; the public API is async.
 """
@@ -21,7 +22,7 @@ from typing import Any, Final
 
 from .config import RetentionConfig
 from .files import write_atomic
-from .model import Event, Kind
+from .model import Event, Face, Kind
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -43,8 +44,15 @@ CREATE TABLE IF NOT EXISTS events (
 CREATE INDEX IF NOT EXISTS events_time ON events (started_at DESC, id DESC);
 CREATE INDEX IF NOT EXISTS events_camera ON events (camera, started_at DESC);
 """
+ADDED_COLUMNS: Final = {
+    "face_score": "REAL",
+    "face_box": "TEXT",
+    "has_face_image": "INTEGER NOT NULL DEFAULT 0",
+}
+"""Columns newer than the first schema, added to older databases when opened."""
 COLUMNS: Final = (
-    "id, camera, kind, label, score, started_at, updated_at, ended_at, box, zones, has_snapshot"
+    "id, camera, kind, label, score, started_at, updated_at, ended_at, box, zones, has_snapshot, "
+    "face_score, face_box, has_face_image"
 )
 
 
@@ -73,6 +81,7 @@ def _event(row: tuple[Any, ...]) -> Event:
         box=tuple(json.loads(row[8])) if row[8] else None,  # type: ignore[arg-type]
         zones=json.loads(row[9]),
         has_snapshot=bool(row[10]),
+        face=None if row[11] is None else Face(row[11], tuple(json.loads(row[12])), bool(row[13])),  # type: ignore[arg-type]
     )
 
 
@@ -115,6 +124,10 @@ class EventStore:
         db.execute("PRAGMA journal_mode=WAL")
         db.execute("PRAGMA synchronous=NORMAL")
         db.executescript(SCHEMA)
+        present = {row[1] for row in db.execute("PRAGMA table_info(events)")}
+        for column, declaration in ADDED_COLUMNS.items():
+            if column not in present:
+                db.execute(f"ALTER TABLE events ADD COLUMN {column} {declaration}")
         self._db = db
         for tmp in self.snapshots_dir.glob("*.tmp"):
             tmp.unlink(missing_ok=True)
@@ -126,7 +139,10 @@ class EventStore:
             or not self.thumbnail_path(event_id).is_file()
         ]
         for event_id in missing:
-            db.execute("UPDATE events SET has_snapshot = 0, bytes = 0 WHERE id = ?", (event_id,))
+            db.execute("UPDATE events SET has_snapshot = 0 WHERE id = ?", (event_id,))
+        for (event_id,) in db.execute("SELECT id FROM events WHERE has_face_image = 1").fetchall():
+            if not self.face_path(event_id).is_file():
+                db.execute("UPDATE events SET has_face_image = 0 WHERE id = ?", (event_id,))
         # Nothing is live before the cameras start: events a crash left open end where last seen.
         ended = db.execute(
             "UPDATE events SET ended_at = updated_at WHERE ended_at IS NULL"
@@ -160,39 +176,56 @@ class EventStore:
         """A small version of the snapshot."""
         return self.snapshots_dir / f"{_safe(event_id)}.thumb.jpg"
 
+    def face_path(self, event_id: str) -> Path:
+        """A crop of the best face seen on the event's person."""
+        return self.snapshots_dir / f"{_safe(event_id)}.face.jpg"
+
+    def _paths(self, event_id: str) -> tuple[Path, Path, Path]:
+        return self.snapshot_path(event_id), self.thumbnail_path(event_id), self.face_path(event_id)
+
     # --- writes ----------------------------------------------------------------------------
 
-    async def save(self, event: Event, snapshot: tuple[bytes, bytes] | None = None) -> bool:
-        """Insert or update an event; with (snapshot JPEG, thumbnail JPEG) write files first.
+    async def save(
+        self,
+        event: Event,
+        snapshot: tuple[bytes, bytes] | None = None,
+        face: bytes | None = None,
+    ) -> bool:
+        """Insert or update an event; with (snapshot JPEG, thumbnail JPEG) and a face crop JPEG,
+        write those files first.
 
         The event is not changed: pass a copy of one that others change. Returns False (and
         logs why) when it could not be stored, e.g. on a full disk.
         """
         try:
-            await self._call(self._save, event, snapshot)
+            await self._call(self._save, event, snapshot, face)
         except (OSError, sqlite3.Error, StoreError) as err:
             self.write_errors += 1
             _LOGGER.error("camera %s: %s", event.camera, _disk_message(err))
             return False
         return True
 
-    def _save(self, event: Event, snapshot: tuple[bytes, bytes] | None) -> None:
-        size = None
+    def _save(self, event: Event, snapshot: tuple[bytes, bytes] | None, face: bytes | None) -> None:
+        wrote_snapshot = wrote_face = False
         failed: OSError | None = None
-        if snapshot is not None:
-            try:
+        try:
+            if snapshot is not None:
                 write_atomic(self.snapshot_path(event.id), snapshot[0])
                 write_atomic(self.thumbnail_path(event.id), snapshot[1])
-            except OSError as err:
-                failed = err  # still store the row, without claiming the snapshot
-            else:
-                size = len(snapshot[0]) + len(snapshot[1])
+                wrote_snapshot = True
+            if face is not None:
+                write_atomic(self.face_path(event.id), face)
+                wrote_face = True
+        except OSError as err:
+            failed = err  # still store the row, without claiming what was not written
+        size = sum(path.stat().st_size for path in self._paths(event.id) if path.is_file())
         self.db.execute(
-            f"INSERT INTO events ({COLUMNS}, bytes) VALUES (?,?,?,?,?,?,?,?,?,?,?,?) "  # noqa: S608
+            f"INSERT INTO events ({COLUMNS}, bytes) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) "  # noqa: S608
             "ON CONFLICT(id) DO UPDATE SET score=excluded.score, updated_at=excluded.updated_at, "
             "ended_at=excluded.ended_at, box=excluded.box, zones=excluded.zones, "
             "has_snapshot=MAX(has_snapshot, excluded.has_snapshot), "
-            "bytes=CASE WHEN excluded.has_snapshot THEN excluded.bytes ELSE bytes END",
+            "face_score=excluded.face_score, face_box=excluded.face_box, "
+            "has_face_image=MAX(has_face_image, excluded.has_face_image), bytes=excluded.bytes",
             (
                 event.id,
                 event.camera,
@@ -204,8 +237,11 @@ class EventStore:
                 _ts(event.ended_at),
                 json.dumps(list(event.box)) if event.box else None,
                 json.dumps(event.zones),
-                int(event.has_snapshot or size is not None),
-                size or 0,
+                int(event.has_snapshot or wrote_snapshot),
+                event.face.score if event.face else None,
+                json.dumps(list(event.face.box)) if event.face else None,
+                int(bool(event.face and event.face.has_image) or wrote_face),
+                size,
             ),
         )
         if failed is not None:
@@ -222,8 +258,8 @@ class EventStore:
         for event_id in event_ids:
             # Row first: a crash in between leaves orphan files (harmless), never a dangling row.
             deleted += self.db.execute("DELETE FROM events WHERE id = ?", (event_id,)).rowcount
-            self.snapshot_path(event_id).unlink(missing_ok=True)
-            self.thumbnail_path(event_id).unlink(missing_ok=True)
+            for path in self._paths(event_id):
+                path.unlink(missing_ok=True)
         return deleted
 
     async def enforce_retention(self, now: datetime | None = None) -> int:

@@ -1,5 +1,8 @@
 """Tracker: one event per object's visit, with start, updates and end, and its best frame.
 
+A face is something seen on a person, not a visit of its own: with `attach_faces`, each face
+joins the person track seen in the same frame whose box holds it, as that track's best face.
+
 An object becomes an event once seen in `confirm` consecutive analysed frames, so one-frame
 flickers never do. Detections follow live tracks of the same kind and label by IoU, or failing
 that by a centre within one box diagonal of the track's last box. A detection still left over
@@ -18,8 +21,8 @@ from typing import Literal
 import numpy as np
 
 from .detectors import Detection
-from .imaging import closeness
-from .model import Event
+from .imaging import area, closeness, holds
+from .model import Event, Kind
 
 type Change = tuple[Literal["start", "update", "end"], "Track"]
 
@@ -59,17 +62,29 @@ class Track:
     hits: int = 1
     confirmed: bool = False
     """Seen in enough consecutive frames to be an event (`start` was sent)."""
+    face: Detection | None = None
+    """The best face seen on this person, in `face_frame`."""
+    face_frame: np.ndarray | None = None
+    face_dirty: bool = False
+    """The best face changed since its crop was last written."""
 
 
 class Tracker:
     """Follows one camera's detections from frame to frame; see the module's docstring."""
 
     def __init__(
-        self, camera: str, end_after: float = 5.0, confirm: int = 2, min_iou: float = 0.2
+        self,
+        camera: str,
+        end_after: float = 5.0,
+        confirm: int = 2,
+        *,
+        attach_faces: bool = False,
+        min_iou: float = 0.2,
     ) -> None:
         self.camera = camera
         self.end_after = end_after
         self.confirm = confirm
+        self.attach_faces = attach_faces
         self.min_iou = min_iou
         self.tracks: list[Track] = []
 
@@ -88,6 +103,10 @@ class Tracker:
         """Feed one analysed frame (detections with their zones); return the track changes."""
         changes: list[Change] = []
         seen = Seen(frame, now, wall)
+        faces: list[Detection] = []
+        if self.attach_faces:
+            faces = [d for d, _ in detections if d.kind is Kind.FACE]
+            detections = [(d, z) for d, z in detections if d.kind is not Kind.FACE]
         unmatched = list(self.tracks)
         left: list[tuple[Detection, Sequence[str]]] = []
         for detection, zones in sorted(detections, key=lambda dz: -dz[0].score):
@@ -107,6 +126,8 @@ class Tracker:
         for track in unmatched:
             if not track.confirmed:  # a flicker: gone before it was confirmed
                 self.tracks.remove(track)
+        for face in sorted(faces, key=lambda f: -f.score):
+            changes += self._attach(face, seen, changes)
         return changes + self.expire(now, wall, [t for t in unmatched if t.confirmed])
 
     def expire(self, now: float, wall: datetime, tracks: list[Track] | None = None) -> list[Change]:
@@ -131,6 +152,29 @@ class Tracker:
                 ended.append(("end", track))
         self.tracks = []
         return ended
+
+    def _attach(self, face: Detection, seen: Seen, changes: list[Change]) -> list[Change]:
+        """Give a face to the tightest person box seen in this frame that holds it; an update
+        when it is the person's first face and nothing else announces the track yet."""
+        people = [
+            t
+            for t in self.tracks
+            if t.last_seen == seen.now
+            and t.event.kind is Kind.OBJECT
+            and t.event.label == "person"
+            and t.event.box is not None
+            and holds(t.event.box, face.box)
+        ]
+        if not people:
+            return []
+        track = min(people, key=lambda t: area(t.event.box or face.box))
+        first = track.face is None
+        if track.face is not None and face.score <= track.face.score:
+            return []
+        track.face, track.face_frame, track.face_dirty = face, seen.frame, True
+        if first and track.confirmed and not any(t is track for _, t in changes):
+            return [("update", track)]
+        return []
 
     def _nearest(self, detection: Detection, tracks: list[Track]) -> Track | None:
         """The track this detection continues: the closest of its kind and label, if close."""

@@ -47,9 +47,14 @@ class RecordingStore(EventStore):
         super().__init__(data_dir)
         self.handed: list[Event] = []
 
-    async def save(self, event: Event, snapshot: tuple[bytes, bytes] | None = None) -> bool:
+    async def save(
+        self,
+        event: Event,
+        snapshot: tuple[bytes, bytes] | None = None,
+        face: bytes | None = None,
+    ) -> bool:
         self.handed.append(event)
-        return await super().save(event, snapshot)
+        return await super().save(event, snapshot, face)
 
 
 class Analyses:

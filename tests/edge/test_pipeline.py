@@ -245,8 +245,10 @@ async def test_person_leaning_into_a_doorbell_is_no_fall(
             models = edge.stats()["detectors"]
         finally:
             await edge.stop()
-    kinds = {m["event"]["kind"] for m in messages if m["type"] == "event.start"}
-    assert kinds == {"object", "face"}
+    starts = [m["event"] for m in messages if m["type"] == "event.start"]
+    assert {e["kind"] for e in starts} == {"object"}  # no fall; the face is on the person
+    (person,) = {m["event"]["id"]: m["event"] for m in messages if "event" in m}.values()
+    assert person["face"]["has_image"]
     assert models["fall"]["invocations"] >= 20  # poses were estimated on every person frame
 
 
@@ -304,12 +306,17 @@ async def test_the_clip_looped_five_times_is_one_visit(
     tmp_path: Path, models_dir: Path, video_path: Path
 ) -> None:
     """At each loop the person (and their face) jumps back to where the clip starts: the same
-    visit, not a new event per loop (the face used to start a new event every loop)."""
+    visit, not a new event per loop (the face used to start a new event every loop). The face
+    is seen on the person: part of their event, with its crop."""
     door = clip(video_path, loop=True, realtime=False, detect=["object", "face"])
     events = await visits(tmp_path, models_dir, door, 5 * 30 + 5)  # 30 frames a loop at 5 fps
-    assert [e.label for e in events["object"]] == ["person"]
-    assert len(events["face"]) == 1
-    assert all(e.ended_at is not None for e in events["object"] + events["face"])
+    (person,) = events["object"]
+    assert person.label == "person"
+    assert person.ended_at is not None
+    assert events["face"] == []
+    assert person.face is not None
+    assert person.face.has_image
+    assert person.face.score >= 0.9
 
 
 @pytest.mark.slow

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from contextlib import suppress
-from pathlib import Path
+from typing import Literal
 
 from aiohttp import web
 
@@ -97,30 +97,45 @@ async def get_event(request: web.Request) -> web.Response:
     return web.json_response(event.to_dict())
 
 
-async def _event_file(request: web.Request, thumbnail: bool) -> web.FileResponse:
+async def _event_file(
+    request: web.Request, picture: Literal["snapshot", "thumbnail", "face"]
+) -> web.FileResponse:
     edge = state_of(request).edge
     store = edge.store
     event_id = path_id(request)
-    with suppress(TimeoutError):  # a new event's snapshot may be being drawn right now
+    with suppress(TimeoutError):  # a new event's pictures may be being drawn right now
         async with asyncio.timeout(SNAPSHOT_WAIT):
             await edge.snapshot_drawn(event_id)
     event = await store.get_event(event_id)
     if event is None:
         raise not_found(f"event {event_id!r}")
-    path: Path = store.thumbnail_path(event_id) if thumbnail else store.snapshot_path(event_id)
-    if not event.has_snapshot or not await asyncio.to_thread(path.is_file):
-        raise not_found(f"snapshot of event {event_id!r}")
+    if picture == "face":
+        path, stored = store.face_path(event_id), event.face is not None and event.face.has_image
+    else:
+        path = (
+            store.thumbnail_path(event_id)
+            if picture == "thumbnail"
+            else store.snapshot_path(event_id)
+        )
+        stored = event.has_snapshot
+    if not stored or not await asyncio.to_thread(path.is_file):
+        raise not_found(f"{picture} of event {event_id!r}")
     return web.FileResponse(path, headers={"Content-Type": JPEG, "Cache-Control": "max-age=60"})
 
 
 async def event_snapshot(request: web.Request) -> web.FileResponse:
     """The event's best frame with its box drawn."""
-    return await _event_file(request, thumbnail=False)
+    return await _event_file(request, "snapshot")
 
 
 async def event_thumbnail(request: web.Request) -> web.FileResponse:
     """A small version of the snapshot."""
-    return await _event_file(request, thumbnail=True)
+    return await _event_file(request, "thumbnail")
+
+
+async def event_face(request: web.Request) -> web.FileResponse:
+    """A crop of the best face seen on the event's person."""
+    return await _event_file(request, "face")
 
 
 async def delete_event(request: web.Request) -> web.Response:
@@ -174,6 +189,7 @@ def add_routes(app: web.Application) -> None:
             web.delete("/api/v1/events/{id}", delete_event),
             web.get("/api/v1/events/{id}/snapshot.jpg", event_snapshot),
             web.get("/api/v1/events/{id}/thumbnail.jpg", event_thumbnail),
+            web.get("/api/v1/events/{id}/face.jpg", event_face),
             web.get("/api/v1/devices", list_devices),
             web.delete("/api/v1/devices/{id}", delete_device),
             web.post("/api/v1/pairing", start_pairing),

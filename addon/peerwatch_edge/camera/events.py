@@ -20,8 +20,8 @@ from typing import Final, Literal, Protocol
 
 from ..bus import EventBus
 from ..config import CameraConfig
-from ..model import Event, utcnow
-from ..snapshots import render
+from ..model import Event, Face, utcnow
+from ..snapshots import face_crop, render
 from ..store import EventStore
 from ..tracker import Change, Track, Tracker
 from .analyser import Analysis
@@ -49,7 +49,12 @@ class EventPipeline:
     def __init__(
         self, config: CameraConfig, *, store: EventStore, bus: EventBus, executor: Executor
     ) -> None:
-        self.tracker = Tracker(config.id, config.end_after, config.confirm_frames)
+        self.tracker = Tracker(
+            config.id,
+            config.end_after,
+            config.confirm_frames,
+            attach_faces="object" in config.detect and "person" in config.objects.labels,
+        )
         self.store = store
         self.bus = bus
         self.executor = executor
@@ -100,15 +105,25 @@ class EventPipeline:
         """Store and publish tracker changes."""
         for action, track in changes:
             if action != "start":
-                due = action != "update" or time.monotonic() - track.snapshot_at >= SNAPSHOT_EVERY
-                await self._save(action, track, await self._render(track) if due else None)
+                pictures = await self._draw(track) if self._due(action, track) else (None, None)
+                await self._save(action, track, *pictures)
                 continue
             self.events += 1
             with self._drawn_later(track.event.id):
-                await self._save(action, track, None)
-                snapshot = await self._render(track)
-                if snapshot is not None:
-                    await self._save("update", track, snapshot)
+                await self._save(action, track, None, None)
+                pictures = await self._draw(track)
+                if pictures != (None, None):
+                    await self._save("update", track, *pictures)
+
+    @staticmethod
+    def _due(action: str, track: Track) -> bool:
+        """Whether the pictures are redrawn with this change: at the end, for a first face, and
+        at most every SNAPSHOT_EVERY seconds while the best frame improves."""
+        return (
+            action != "update"
+            or (track.face is not None and track.event.face is None)
+            or time.monotonic() - track.snapshot_at >= SNAPSHOT_EVERY
+        )
 
     @contextmanager
     def _drawn_later(self, event_id: str) -> Iterator[None]:
@@ -119,28 +134,38 @@ class EventPipeline:
             del self._drawing[event_id]
             done.set()
 
-    async def _render(self, track: Track) -> tuple[bytes, bytes] | None:
-        """The snapshot and thumbnail of the track's best frame, if it changed since the last,
-        with the track's own box; the event takes that box's score."""
-        if not track.best_dirty:
-            return None
-        best = track.best
-        snapshot = await asyncio.get_running_loop().run_in_executor(
-            self.executor, render, track.best_frame, [best]
-        )
-        track.event.score = best.score  # the score the snapshot's box shows
-        track.best_dirty = False
-        track.snapshot_at = time.monotonic()
-        return snapshot
+    async def _draw(self, track: Track) -> tuple[tuple[bytes, bytes] | None, bytes | None]:
+        """Draw what changed since it was last drawn: the snapshot and thumbnail of the best
+        frame with the track's own box (the event takes that box's score), and the best face's
+        crop (the event takes that face)."""
+        loop = asyncio.get_running_loop()
+        event = track.event
+        snapshot = face = None
+        if track.best_dirty:
+            best = track.best
+            snapshot = await loop.run_in_executor(self.executor, render, track.best_frame, [best])
+            event.score = best.score
+            track.best_dirty = False
+            track.snapshot_at = time.monotonic()
+        if track.face_dirty and track.face is not None and track.face_frame is not None:
+            seen = track.face
+            face = await loop.run_in_executor(self.executor, face_crop, track.face_frame, seen.box)
+            has_image = event.face is not None and event.face.has_image
+            event.face = Face(seen.score, seen.box, has_image)
+            track.face_dirty = False
+        return snapshot, face
 
     async def _save(
         self,
         action: Literal["start", "update", "end"],
         track: Track,
         snapshot: tuple[bytes, bytes] | None,
+        face: bytes | None,
     ) -> None:
         event: Event = track.event
         copy = dataclasses.replace(event, zones=list(event.zones))
-        if await self.store.save(copy, snapshot) and snapshot is not None:
-            event.has_snapshot = True
+        if await self.store.save(copy, snapshot, face):
+            event.has_snapshot |= snapshot is not None
+            if face is not None and event.face is not None:
+                event.face = dataclasses.replace(event.face, has_image=True)
         self.bus.publish_event(action, event)
