@@ -32,7 +32,7 @@ from custom_components.peerwatch.api import (
 )
 from custom_components.peerwatch.const import DOMAIN
 
-from .conftest import EDGE_ID, ENTRY_ID, Push, payload
+from .conftest import EDGE_ID, ENTRY_ID, PAIRING_UNTIL, Push, payload
 
 pytestmark = pytest.mark.usefixtures("init_integration")
 SNAPSHOT = f"/api/{DOMAIN}/{ENTRY_ID}/events/ev3/snapshot.jpg"
@@ -104,7 +104,7 @@ async def test_start_pairing_service(hass: HomeAssistant, mock_client: MagicMock
         blocking=True,
         return_response=True,
     )
-    assert response == {"code": "482913", "expires_at": None}
+    assert response == {"code": "482913", "expires_at": PAIRING_UNTIL.isoformat()}
 
     mock_client.start_pairing.side_effect = PeerwatchAuthError("401")
     with pytest.raises(HomeAssistantError, match="refused the API token"):
