@@ -134,7 +134,11 @@ def seed_events(data_dir: Path, count: int) -> None:
 
 
 def edge_process(
-    work: Path, name: str = "edge", registrar: str | None = None, seed: int = 0
+    work: Path,
+    name: str = "edge",
+    registrar: str | None = None,
+    seed: int = 0,
+    ice_servers: list[dict[str, Any]] | None = None,
 ) -> Edge:
     """A real edge (`python -m peerwatch_edge --config …`) on the fixture video (not started)."""
     api_port, ingress_port = free_port(), free_port()
@@ -159,6 +163,8 @@ def edge_process(
     }
     if registrar is not None:
         config["registrar"] = {"url": registrar, "key": "peerjs"}
+    if ice_servers is not None:
+        config["ice_servers"] = ice_servers
     path = work / f"{name}.yaml"
     path.write_text(yaml.safe_dump(config))
     env = {

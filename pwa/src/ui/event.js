@@ -72,7 +72,7 @@ export function renderEvent(ctx, scope, { id }) {
   }
 
   scope.listen(transport, "push", (e) => {
-    if (e.detail?.event?.id === id && e.detail.type === "event.end") load();
+    if (e.detail.event?.id === id && e.detail.type === "event.end") load();
   });
   load();
   return h("section.event", { "aria-labelledby": "event-title" }, h("div.snapshot-frame", {}, img), Object.assign(title, { id: "event-title" }), status, facts, actions);

@@ -95,7 +95,7 @@ export function renderTimeline(ctx, scope) {
   async function refreshTop() {
     try {
       const page = await transport.json("GET", `/api/v1/events?limit=${PAGE_SIZE}`, null, { signal: scope.signal });
-      const fresh = (page.events ?? []).filter((e) => !entries.has(e.id));
+      const fresh = page.events.filter((e) => !entries.has(e.id));
       if (!scope.alive || !fresh.length) return;
       list.prepend(...fresh.map(item));
       markDays();
@@ -114,9 +114,9 @@ export function renderTimeline(ctx, scope) {
       const page = await transport.json("GET", `/api/v1/events?${q}`, null, { signal: scope.signal });
       if (!scope.alive) return;
       started = true;
-      for (const event of page.events ?? []) if (!entries.has(event.id)) list.append(item(event));
+      for (const event of page.events) if (!entries.has(event.id)) list.append(item(event));
       markDays();
-      next = page.next ?? null;
+      next = page.next;
       done = !next;
       showEnd();
     } catch (err) {
@@ -145,7 +145,7 @@ export function renderTimeline(ctx, scope) {
 
   scope.listen(transport, "push", (e) => {
     const msg = e.detail;
-    if (!msg?.event || !started) return;
+    if (!msg.event || !started) return;
     const entry = entries.get(msg.event.id);
     if (entry) {
       const hadSnapshot = entry.event.has_snapshot;
