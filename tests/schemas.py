@@ -16,6 +16,8 @@ from typing import Any
 from tests.support import REPO
 
 SCHEMAS = REPO / "docs" / "schemas"
+SAMPLES = REPO / "tests" / "integration" / "fixtures"
+"""Recorded payloads, each `<schema>.json`: the integration's fixtures, the PWA's test data."""
 
 type Schema = dict[str, Any]
 type Keyword = Callable[[_Check, Any, object, str, Schema], str | None]
@@ -61,6 +63,11 @@ def validate(name: str, instance: object) -> object:
     return instance
 
 
+def sample(name: str) -> Any:
+    """The recorded payload `SAMPLES/<name>.json`, checked against schema `name`."""
+    return validate(name, json.loads((SAMPLES / f"{name}.json").read_text()))
+
+
 def check_schema(name: str) -> None:
     """Refuse a schema with a keyword this validator does not know or a `$ref` that leads
     nowhere, on every branch (validation only meets the branches an instance takes)."""
@@ -76,23 +83,25 @@ class _Check:
     def first_error(self, schema: Schema, value: object, path: str) -> str | None:
         """The first problem of `value` at `path`, or None."""
         for key, arg in schema.items():
-            if key in _ANNOTATIONS:
-                continue
-            check = _KEYWORDS.get(key)
-            if check is None:
-                msg = f"{self.doc}: keyword {key!r} is not supported by tests/schemas.py"
-                raise SchemaError(msg)
-            problem = check(self, arg, value, path, schema)
-            if problem is not None:
-                return problem
+            if key not in _ANNOTATIONS:
+                problem = self.keyword(key)(self, arg, value, path, schema)
+                if problem is not None:
+                    return problem
         return None
+
+    def keyword(self, key: str) -> Keyword:
+        """The check of keyword `key`; one this validator does not know is an error."""
+        check = _KEYWORDS.get(key)
+        if check is None:
+            msg = f"{self.doc}: keyword {key!r} is not supported by tests/schemas.py"
+            raise SchemaError(msg)
+        return check
 
     def lint(self, schema: Schema) -> None:
         """Walk every subschema of `schema`, checking keywords and references."""
         for key, arg in schema.items():
-            if key not in _KEYWORDS and key not in _ANNOTATIONS:
-                msg = f"{self.doc}: keyword {key!r} is not supported by tests/schemas.py"
-                raise SchemaError(msg)
+            if key not in _ANNOTATIONS:
+                self.keyword(key)
             if key in ("properties", "$defs"):
                 subs = list(arg.values())
             elif key in ("oneOf", "anyOf"):
@@ -201,7 +210,7 @@ def _length(kind: type) -> Callable[[object], float | None]:
 
 
 def _same(a: object, b: object) -> bool:
-    """JSON equality: `1`, `1.0` and `true` are not the same string or boolean."""
+    """JSON equality, where `true` is not `1`."""
     return a == b and isinstance(a, bool) == isinstance(b, bool)
 
 
@@ -210,11 +219,9 @@ def _const(_c: _Check, arg: Any, v: object, path: str, _s: Schema) -> str | None
 
 
 def _enum(_c: _Check, arg: list[Any], v: object, path: str, _s: Schema) -> str | None:
-    return (
-        None
-        if any(_same(v, a) for a in arg)
-        else f"{path}: {json.dumps(v)[:60]} is not one of {arg}"
-    )
+    if any(_same(v, a) for a in arg):
+        return None
+    return f"{path}: {json.dumps(v)[:60]} is not one of {arg}"
 
 
 def _pattern(_c: _Check, arg: str, v: object, path: str, _s: Schema) -> str | None:

@@ -8,11 +8,9 @@ in-process aiohttp server, and `test_real_edge.py` against a real edge process.
 from __future__ import annotations
 
 import asyncio
-import json
 from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 from unittest.mock import MagicMock, patch
 
@@ -34,17 +32,17 @@ from custom_components.peerwatch.api import (
     PushMessage,
 )
 from custom_components.peerwatch.const import CONF_LABELS, DOMAIN
-from tests.schemas import validate
+from tests.schemas import SAMPLES, sample, validate
 
-FIXTURES = Path(__file__).parent / "fixtures"
+FIXTURES = SAMPLES
 ENTRY_ID = "01JPEERWATCHTESTENTRY0001"
 EDGE_ID = "edge-7f3a"
 PAIRING_UNTIL = datetime(2026, 11, 25, 6, 5, tzinfo=UTC)
 
 
 def payload(name: str) -> dict[str, Any]:
-    """Load a recorded API payload; `<schema>.json` must match docs/schemas/<schema>."""
-    data: dict[str, Any] = validate(Path(name).stem, json.loads((FIXTURES / name).read_text()))
+    """A recorded API payload (`info.json`...), checked against its schema in docs/schemas."""
+    data: dict[str, Any] = sample(name.removesuffix(".json"))
     return data
 
 

@@ -21,12 +21,11 @@ from playwright.async_api import Browser, Page, Route, WebSocketRoute, expect
 from tests.pwa.stack import PHONE, Edge
 from tests.pwa.test_ingress import wait_for_video
 from tests.pwa.test_remote import KV_GET, pair
-from tests.schemas import validate
-from tests.support import IMAGES_DIR, PYTHON, REPO, ServerProcess, free_port
+from tests.schemas import sample, validate
+from tests.support import IMAGES_DIR, PYTHON, ServerProcess, free_port
 
 pytestmark = pytest.mark.slow
 
-SAMPLES = REPO / "tests" / "integration" / "fixtures"
 JPEG = (IMAGES_DIR / "person-no-face.jpg").read_bytes()
 RECORD_PEER_CONNECTIONS = """
 window.pcConfigs = [];
@@ -38,11 +37,6 @@ window.RTCPeerConnection = class extends RTCPeerConnection {
 };
 """
 """Keep the ICE servers of every RTCPeerConnection the page makes, as Chromium took them."""
-
-
-def sample(name: str) -> Any:
-    """A recorded payload, checked against its schema."""
-    return validate(name, json.loads((SAMPLES / f"{name}.json").read_text()))
 
 
 def as_taken(servers: list[dict[str, Any]]) -> list[dict[str, Any]]:
