@@ -1,7 +1,9 @@
 """Async client for the Peerwatch edge's local API (DESIGN.md, "Edge local API").
 
 Independent of Home Assistant: it takes an injected `aiohttp.ClientSession` and returns typed
-dataclasses, so the integration never does raw HTTP itself.
+dataclasses, so the integration never does raw HTTP itself. The payloads are parsed as the JSON
+Schemas in the repository's docs/schemas define them (the tests check the edge against the same
+schemas); a payload missing a field the schema requires raises KeyError.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ import re
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 import aiohttp
 
@@ -25,6 +27,7 @@ REQUEST_TIMEOUT = aiohttp.ClientTimeout(total=15)
 WS_HEARTBEAT = 30.0
 BACKOFF_START = 1.0
 BACKOFF_MAX = 60.0
+EVENT_PUSHES = frozenset({"event.start", "event.update", "event.end"})
 
 
 class PeerwatchError(Exception):
@@ -43,11 +46,14 @@ class PeerwatchNotFoundError(PeerwatchError):
     """The camera, event or device asked for does not exist on the edge."""
 
 
-def _time(value: object) -> datetime | None:
-    """Parse an ISO-8601 time from the API (a trailing Z is UTC)."""
-    if not value:
-        return None
-    return datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+def _time(value: str) -> datetime:
+    """Parse a time from the API: ISO-8601 UTC with a trailing Z."""
+    return datetime.fromisoformat(value.replace("Z", "+00:00"))
+
+
+def _optional_time(value: str | None) -> datetime | None:
+    """Parse a time that may be null."""
+    return None if value is None else _time(value)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -64,15 +70,15 @@ class Camera:
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Camera:
-        """Build from the API's camera status object."""
+        """Build from a camera status (schema `camera`)."""
         return cls(
-            id=str(data["id"]),
-            name=str(data.get("name") or data["id"]),
-            online=bool(data.get("online", False)),
-            detection_enabled=bool(data.get("detection_enabled", True)),
-            last_frame_at=_time(data.get("last_frame_at")),
-            fps=float(data.get("fps") or 0.0),
-            error=data.get("error"),
+            id=data["id"],
+            name=data["name"],
+            online=data["online"],
+            detection_enabled=data["detection_enabled"],
+            last_frame_at=_optional_time(data["last_frame_at"]),
+            fps=float(data["fps"]),
+            error=data["error"],
         )
 
 
@@ -89,17 +95,14 @@ class EdgeInfo:
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> EdgeInfo:
-        """Build from the `/info` response (`edge_id`; `id` is accepted too)."""
-        registrar = data.get("registrar")
-        if isinstance(registrar, Mapping):  # an object with a status, as first sketched
-            registrar = registrar.get("status")
-        cameras = [Camera.from_dict(c) for c in data.get("cameras") or []]
+        """Build from the `/info` response (schema `info`; its `ice_servers` are the app's)."""
+        cameras = [Camera.from_dict(c) for c in data["cameras"]]
         return cls(
-            id=str(data.get("edge_id") or data["id"]),
-            name=str(data.get("name") or "Peerwatch"),
-            version=str(data.get("version") or ""),
-            peer_id=data.get("peer_id"),
-            registrar=str(registrar or "disabled"),
+            id=data["edge_id"],
+            name=data["name"],
+            version=data["version"],
+            peer_id=data["peer_id"],
+            registrar=data["registrar"],
             cameras={c.id: c for c in cameras},
         )
 
@@ -149,6 +152,23 @@ _SAMPLE = re.compile(r"^(?P<name>[a-z_]+)(?:\{(?P<labels>[^}]*)\})? (?P<value>[-
 _LABEL = re.compile(r'(\w+)="((?:[^"\\]|\\.)*)"')
 
 
+type EventImage = Literal["snapshot.jpg", "thumbnail.jpg", "face.jpg"]
+"""The pictures of an event the edge serves."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class Face:
+    """The best face seen on a person during their visit."""
+
+    score: float
+    has_image: bool
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Face:
+        """Build from an event's `face` (schema `event`)."""
+        return cls(score=float(data["score"]), has_image=data["has_image"])
+
+
 @dataclass(frozen=True, kw_only=True)
 class Event:
     """One tracked detection (DESIGN.md, Event shape)."""
@@ -158,26 +178,29 @@ class Event:
     kind: str
     label: str
     score: float
-    started_at: datetime | None
-    updated_at: datetime | None
+    started_at: datetime
+    updated_at: datetime
     ended_at: datetime | None
     zones: list[str]
     has_snapshot: bool
+    face: Face | None = None
+    """On a person: the best face seen on them (a face on a person is no event of its own)."""
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Event:
-        """Build from an API event object."""
+        """Build from an event (schema `event`)."""
         return cls(
-            id=str(data["id"]),
-            camera=str(data["camera"]),
-            kind=str(data.get("kind") or "object"),
-            label=str(data.get("label") or ""),
-            score=float(data.get("score") or 0.0),
-            started_at=_time(data.get("started_at")),
-            updated_at=_time(data.get("updated_at")),
-            ended_at=_time(data.get("ended_at")),
-            zones=list(data.get("zones") or []),
-            has_snapshot=bool(data.get("has_snapshot", False)),
+            id=data["id"],
+            camera=data["camera"],
+            kind=data["kind"],
+            label=data["label"],
+            score=float(data["score"]),
+            started_at=_time(data["started_at"]),
+            updated_at=_time(data["updated_at"]),
+            ended_at=_optional_time(data["ended_at"]),
+            zones=list(data["zones"]),
+            has_snapshot=data["has_snapshot"],
+            face=Face.from_dict(data["face"]) if data["face"] is not None else None,
         )
 
     @property
@@ -200,17 +223,17 @@ class PairedDevice:
 
     id: str
     name: str
-    created_at: datetime | None
+    created_at: datetime
     last_seen: datetime | None
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> PairedDevice:
-        """Build from a `/devices` item."""
+        """Build from a `/devices` item (schema `devices`)."""
         return cls(
-            id=str(data["id"]),
-            name=str(data.get("name") or data["id"]),
-            created_at=_time(data.get("created_at")),
-            last_seen=_time(data.get("last_seen")),
+            id=data["id"],
+            name=data["name"],
+            created_at=_time(data["created_at"]),
+            last_seen=_optional_time(data["last_seen"]),
         )
 
 
@@ -219,12 +242,13 @@ class PairingCode:
     """A short code to type into the PWA, valid until `expires_at`."""
 
     code: str
-    expires_at: datetime | None
+    expires_at: datetime
 
 
 @dataclass(frozen=True, kw_only=True)
 class PushMessage:
-    """One WebSocket push: an event change, a camera status, or the greeting with all cameras."""
+    """One WebSocket message (schema `ws`): an event change, a camera status, or the greeting
+    with all cameras; a type this client does not know keeps only its type."""
 
     type: str
     event: Event | None = None
@@ -234,13 +258,13 @@ class PushMessage:
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> PushMessage:
         """Build from a WebSocket JSON message."""
-        kind = str(data.get("type", ""))
-        if kind.startswith("event."):
+        kind = str(data["type"])
+        if kind in EVENT_PUSHES:
             return cls(type=kind, event=Event.from_dict(data["event"]))
         if kind == "camera.status":
             return cls(type=kind, camera=Camera.from_dict(data["camera"]))
         if kind == "hello":
-            return cls(type=kind, cameras=[Camera.from_dict(c) for c in data.get("cameras", [])])
+            return cls(type=kind, cameras=[Camera.from_dict(c) for c in data["cameras"]])
         return cls(type=kind)
 
 
@@ -324,15 +348,15 @@ class PeerwatchClient:
     async def set_detection(self, camera: str, enabled: bool) -> Camera:
         """Turn detection on a camera on or off; return its new status."""
         data = await self._json("PATCH", f"/cameras/{camera}", json={"detection_enabled": enabled})
-        return Camera.from_dict(data.get("camera", data))
+        return Camera.from_dict(data)
 
     async def camera_snapshot(self, camera: str) -> bytes:
         """Return the camera's latest frame as JPEG."""
         return await self._bytes(f"/cameras/{camera}/snapshot.jpg")
 
-    async def event_image(self, event_id: str, *, thumbnail: bool = False) -> bytes:
-        """Return an event's best snapshot (or its thumbnail) as JPEG."""
-        name = "thumbnail.jpg" if thumbnail else "snapshot.jpg"
+    async def event_image(self, event_id: str, name: EventImage = "snapshot.jpg") -> bytes:
+        """Return an event's picture as JPEG: its best snapshot, the thumbnail, or the crop of
+        the face seen on its person."""
         return await self._bytes(f"/events/{event_id}/{name}")
 
     async def events(
@@ -348,10 +372,7 @@ class PeerwatchClient:
         given = {"camera": camera, "label": label, "kind": kind, "before": before}
         params = {k: v for k, v in given.items() if v is not None} | {"limit": str(limit)}
         data = await self._json("GET", "/events", params=params)
-        return EventPage(
-            events=[Event.from_dict(e) for e in data.get("events") or []],
-            next=data.get("next"),
-        )
+        return EventPage(events=[Event.from_dict(e) for e in data["events"]], next=data["next"])
 
     async def webrtc_offer(self, camera: str, sdp: str) -> str:
         """Send a WebRTC SDP offer for a camera's live view; return the answer SDP."""
@@ -380,7 +401,7 @@ class PeerwatchClient:
     async def devices(self) -> list[PairedDevice]:
         """Return the paired remote devices."""
         data = await self._json("GET", "/devices")
-        return [PairedDevice.from_dict(d) for d in data.get("devices") or []]
+        return [PairedDevice.from_dict(d) for d in data["devices"]]
 
     async def revoke_device(self, device_id: str) -> None:
         """Revoke a paired device: it can no longer connect."""
@@ -389,7 +410,7 @@ class PeerwatchClient:
     async def start_pairing(self) -> PairingCode:
         """Start pairing a phone; return the code the owner types into the PWA."""
         data = await self._json("POST", "/pairing")
-        return PairingCode(code=str(data["code"]), expires_at=_time(data.get("expires_at")))
+        return PairingCode(code=data["code"], expires_at=_time(data["expires_at"]))
 
     async def listen(
         self,

@@ -27,11 +27,7 @@ class PeerwatchPairButton(PeerwatchEntity, ButtonEntity):
     async def async_press(self) -> None:
         """Start pairing and show the code."""
         pairing = await self.coordinator.client.start_pairing()
-        until = (
-            dt_util.as_local(pairing.expires_at).strftime("%H:%M")
-            if pairing.expires_at
-            else "a few minutes"
-        )
+        until = dt_util.as_local(pairing.expires_at).strftime("%H:%M")
         persistent_notification.async_create(
             self.hass,
             f"Type this code into the Peerwatch app on your phone: **{pairing.code}**\n\n"

@@ -23,6 +23,7 @@ from .api import (
     EdgeInfo,
     EdgeMetrics,
     Event,
+    EventImage,
     PairedDevice,
     PeerwatchAuthError,
     PeerwatchClient,
@@ -79,7 +80,19 @@ def trigger_type(event: Event) -> str:
     return f"{event.label}_detected"
 
 
-def snapshot_path(entry_id: str, event_id: str, image: str = "snapshot.jpg") -> str:
+def detections(event: Event) -> list[tuple[str, Event, EventImage]]:
+    """What an open event announces, each once, by key: the event itself, and the face seen on
+    its person as a `face` detection of the same event (its picture the face's crop)."""
+    found: list[tuple[str, Event, EventImage]] = [(event.id, event, "snapshot.jpg")]
+    if event.face is not None:
+        face = replace(event, kind=KIND_FACE, label=KIND_FACE, score=event.face.score)
+        found.append(
+            (f"{event.id}/face", face, "face.jpg" if event.face.has_image else "snapshot.jpg")
+        )
+    return found
+
+
+def snapshot_path(entry_id: str, event_id: str, image: EventImage = "snapshot.jpg") -> str:
     """Return the path of HA's authenticated view that proxies an event's image."""
     return f"/api/{DOMAIN}/{entry_id}/events/{event_id}/{image}"
 
@@ -143,10 +156,11 @@ class PeerwatchCoordinator(DataUpdateCoordinator[PeerwatchData]):
                 data.last_snapshot[event.camera] = event
             if event.is_open:
                 data.open_events[event.id] = event
-                if first:  # already under way when HA connected: not a new detection
-                    self._mark_seen(event.id)
-                else:  # fire once the refresh has stored the data and updated the entities
-                    self.hass.loop.call_soon(self._started, event)
+                for key, detection, image in detections(event):
+                    if first:  # already under way when HA connected: not a new detection
+                        self._mark_seen(key)
+                    else:  # fire once the refresh has stored the data and updated the entities
+                        self.hass.loop.call_soon(self._detected, key, detection, image)
         return data
 
     @callback
@@ -188,14 +202,14 @@ class PeerwatchCoordinator(DataUpdateCoordinator[PeerwatchData]):
         return True
 
     @callback
-    def _started(self, event: Event) -> None:
-        """Fire `peerwatch_detection` and the entity signal once per event."""
-        if not self._mark_seen(event.id):
+    def _detected(self, key: str, event: Event, image: EventImage) -> None:
+        """Fire `peerwatch_detection` and the entity signal once per detection `key`."""
+        if not self._mark_seen(key):
             return
         device = dr.async_get(self.hass).async_get_device(
             identifiers={(DOMAIN, camera_identifier(self.edge_id, event.camera))}
         )
-        path = snapshot_path(self.config_entry.entry_id, event.id)
+        path = snapshot_path(self.config_entry.entry_id, event.id, image)
         self.hass.bus.async_fire(
             EVENT_DETECTION,
             {
@@ -238,8 +252,9 @@ class PeerwatchCoordinator(DataUpdateCoordinator[PeerwatchData]):
         else:
             data.open_events[event.id] = event
         self.async_set_updated_data(data)
-        if message.type == "event.start" and event.is_open:
-            self._started(event)  # after the states, so listeners see the sensors already on
+        if event.is_open:  # after the states, so listeners see the sensors already on
+            for key, detection, image in detections(event):
+                self._detected(key, detection, image)
 
     @callback
     def _set_cameras(self, changed: list[Camera]) -> None:

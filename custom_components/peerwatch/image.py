@@ -34,7 +34,7 @@ class PeerwatchLastDetectionImage(PeerwatchEntity, ImageEntity):
     def image_last_updated(self) -> datetime | None:
         """When the latest detection's snapshot last changed (this is the state)."""
         event = self._event
-        return (event.updated_at or event.started_at) if event else None
+        return event.updated_at if event else None
 
     @property
     def extra_state_attributes(self) -> dict[str, object] | None:

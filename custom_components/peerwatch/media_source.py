@@ -118,11 +118,7 @@ class PeerwatchMediaSource(MediaSource):
         return _folder(f"{entry.entry_id}/c/{camera}", name, children)
 
     def _event(self, entry_id: str, event: Event) -> BrowseMediaSource:
-        when = (
-            dt_util.as_local(event.started_at).strftime("%Y-%m-%d %H:%M:%S")
-            if event.started_at
-            else "?"
-        )
+        when = dt_util.as_local(event.started_at).strftime("%Y-%m-%d %H:%M:%S")
         thumb = async_sign_path(
             self.hass, snapshot_path(entry_id, event.id, "thumbnail.jpg"), SNAPSHOT_URL_LIFETIME
         )

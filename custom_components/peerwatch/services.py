@@ -71,7 +71,7 @@ async def _start_pairing(call: ServiceCall) -> ServiceResponse:
         raise translate_errors(call.hass, entry, err) from err
     return {
         "code": pairing.code,
-        "expires_at": pairing.expires_at.isoformat() if pairing.expires_at else None,
+        "expires_at": pairing.expires_at.isoformat(),
     }
 
 

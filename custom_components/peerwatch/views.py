@@ -7,19 +7,20 @@ media browser get pictures without the edge (or its token) being exposed.
 from __future__ import annotations
 
 from http import HTTPStatus
+from typing import cast, get_args
 
 from aiohttp import web
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.helpers.http import KEY_HASS, HomeAssistantView
 
-from .api import PeerwatchError, PeerwatchNotFoundError
+from .api import EventImage, PeerwatchError, PeerwatchNotFoundError
 from .const import DOMAIN
 
-IMAGES = {"snapshot.jpg": False, "thumbnail.jpg": True}
+IMAGES: frozenset[str] = frozenset(get_args(EventImage.__value__))
 
 
 class EventImageView(HomeAssistantView):
-    """GET /api/peerwatch/{entry_id}/events/{event_id}/{snapshot.jpg|thumbnail.jpg}."""
+    """GET /api/peerwatch/{entry_id}/events/{event_id}/{snapshot.jpg|thumbnail.jpg|face.jpg}."""
 
     url = f"/api/{DOMAIN}/{{entry_id}}/events/{{event_id}}/{{image}}"
     name = f"api:{DOMAIN}:event_image"
@@ -39,7 +40,7 @@ class EventImageView(HomeAssistantView):
         ):
             return web.Response(status=HTTPStatus.NOT_FOUND)
         try:
-            body = await entry.runtime_data.client.event_image(event_id, thumbnail=IMAGES[image])
+            body = await entry.runtime_data.client.event_image(event_id, cast("EventImage", image))
         except PeerwatchNotFoundError:
             return web.Response(status=HTTPStatus.NOT_FOUND)
         except PeerwatchError:

@@ -61,6 +61,7 @@ class App {
     const info = await probeIngress();
     if (info) {
       this.transport = new HttpTransport();
+      this.transport.setIceServers(info.ice_servers); // before a live view opened at once asks
       this.edgeName = info.name;
     } else {
       if (!window.isSecureContext || !crypto.subtle) {
@@ -103,28 +104,26 @@ class App {
   }
 
   rememberCameras(cams) {
-    for (const cam of cams) this.cameras.set(cam.id, cam.name || cam.id);
+    for (const cam of cams) this.cameras.set(cam.id, cam.name);
   }
 
   cameraName(id) {
     return this.cameras.get(id) ?? id;
   }
 
+  /** On each (re)connection, take what /api/v1/info says: name, cameras and ICE servers. */
   async onReady() {
+    let info;
     try {
-      const [info, cams] = await Promise.all([
-        this.transport.json("GET", "/api/v1/info"),
-        this.transport.json("GET", "/api/v1/cameras"),
-      ]);
-      this.rememberCameras(Array.isArray(cams) ? cams : (cams?.cameras ?? []));
-      if (info?.name) this.edgeName = info.name;
-      if (this.transport.kind === "webrtc" && Array.isArray(info?.ice_servers)) {
-        await kv.set("iceServers", info.ice_servers);
-      }
-      this.drawTitle();
+      info = await this.transport.json("GET", "/api/v1/info");
     } catch {
-      // the screens show their own errors
+      return; // the screens show their own errors
     }
+    this.edgeName = info.name;
+    this.rememberCameras(info.cameras);
+    this.drawTitle();
+    this.transport.setIceServers(info.ice_servers);
+    if (this.transport.kind === "webrtc") await kv.set("iceServers", info.ice_servers);
   }
 
   async paired(record) {

@@ -158,6 +158,7 @@ class EdgeLink:
         self.fp_edge = ""
         self.hello: Frame = {}
         self.inbox: asyncio.Queue[Frame] = asyncio.Queue()
+        self.frames: list[Frame] = []  # every text frame received, as sent
         self.pushes: asyncio.Queue[Frame] = asyncio.Queue()
         self.closed = asyncio.Event()
         self.binary_before_ready = 0
@@ -229,6 +230,7 @@ class EdgeLink:
             self._maybe_done(request_id)
             return
         frame = json.loads(data)
+        self.frames.append(frame)
         if self.ready and frame.get("type") == "response":
             if frame["id"] in self.cancelled:
                 return

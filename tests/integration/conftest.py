@@ -8,10 +8,9 @@ in-process aiohttp server, and `test_real_edge.py` against a real edge process.
 from __future__ import annotations
 
 import asyncio
-import json
 from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
-from pathlib import Path
+from datetime import UTC, datetime
 from typing import Any
 from unittest.mock import MagicMock, patch
 
@@ -33,15 +32,18 @@ from custom_components.peerwatch.api import (
     PushMessage,
 )
 from custom_components.peerwatch.const import CONF_LABELS, DOMAIN
+from tests.schemas import SAMPLES, sample, validate
 
-FIXTURES = Path(__file__).parent / "fixtures"
+FIXTURES = SAMPLES
 ENTRY_ID = "01JPEERWATCHTESTENTRY0001"
 EDGE_ID = "edge-7f3a"
+PAIRING_UNTIL = datetime(2026, 11, 25, 6, 5, tzinfo=UTC)
 
 
 def payload(name: str) -> dict[str, Any]:
-    """Load a recorded API payload."""
-    return json.loads((FIXTURES / name).read_text())
+    """A recorded API payload (`info.json`...), checked against its schema in docs/schemas."""
+    data: dict[str, Any] = sample(name.removesuffix(".json"))
+    return data
 
 
 @pytest.fixture(autouse=True)
@@ -82,9 +84,9 @@ class Push:
     stop: asyncio.Event = field(default_factory=asyncio.Event)
 
     def send(self, data: dict[str, Any]) -> None:
-        """Deliver one push message as the edge would send it."""
+        """Deliver one push message as the edge would send it (it must match schema `ws`)."""
         assert self.on_message is not None
-        self.on_message(PushMessage.from_dict(data))
+        self.on_message(PushMessage.from_dict(validate("ws", data)))
 
     async def connected(self, up: bool) -> None:
         """Report the WebSocket as up or down."""
@@ -119,7 +121,7 @@ def mock_client(push: Push) -> Iterator[MagicMock]:
         client.metrics.return_value = EdgeMetrics.from_text((FIXTURES / "metrics.txt").read_text())
         client.camera_snapshot.return_value = b"\xff\xd8camera\xff\xd9"
         client.event_image.return_value = b"\xff\xd8event\xff\xd9"
-        client.start_pairing.return_value = PairingCode(code="482913", expires_at=None)
+        client.start_pairing.return_value = PairingCode(code="482913", expires_at=PAIRING_UNTIL)
 
         async def listen(
             on_message: Callable[[PushMessage], None],

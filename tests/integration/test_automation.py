@@ -32,7 +32,7 @@ from custom_components.peerwatch.api import (
 )
 from custom_components.peerwatch.const import DOMAIN
 
-from .conftest import EDGE_ID, ENTRY_ID, Push, payload
+from .conftest import EDGE_ID, ENTRY_ID, PAIRING_UNTIL, Push, payload
 
 pytestmark = pytest.mark.usefixtures("init_integration")
 SNAPSHOT = f"/api/{DOMAIN}/{ENTRY_ID}/events/ev3/snapshot.jpg"
@@ -78,7 +78,7 @@ async def test_device_trigger_fires(hass: HomeAssistant, push: Push) -> None:
             ]
         },
     )
-    event = payload("events.json")["events"][0]
+    event = {**payload("events.json")["events"][0], "face": None}
     push.send({"type": "event.start", "event": {**event, "id": "a", "camera": "front_door"}})
     push.send({"type": "event.start", "event": {**event, "id": "b", "camera": "garden"}})
     push.send(
@@ -87,11 +87,22 @@ async def test_device_trigger_fires(hass: HomeAssistant, push: Push) -> None:
     push.send(
         {"type": "event.start", "event": {**event, "id": "d", "camera": "garden", "kind": "face"}}
     )
+    # A face seen on person "b": the face trigger fires once for the visit, however often the
+    # person's event is updated afterwards.
+    face = {"score": 0.93, "box": [0.2, 0.25, 0.3, 0.4], "has_image": True}
+    for _ in range(3):
+        push.send(
+            {
+                "type": "event.update",
+                "event": {**event, "id": "b", "camera": "garden", "face": face},
+            }
+        )
     await hass.async_block_till_done()
     assert [(c.data["what"], c.data["event"]) for c in calls] == [
         ("person_detected", "b"),
         ("fall_detected", "c"),
         ("face_detected", "d"),
+        ("face_detected", "b"),
     ]
     assert front.id != garden.id
 
@@ -104,7 +115,7 @@ async def test_start_pairing_service(hass: HomeAssistant, mock_client: MagicMock
         blocking=True,
         return_response=True,
     )
-    assert response == {"code": "482913", "expires_at": None}
+    assert response == {"code": "482913", "expires_at": PAIRING_UNTIL.isoformat()}
 
     mock_client.start_pairing.side_effect = PeerwatchAuthError("401")
     with pytest.raises(HomeAssistantError, match="refused the API token"):
@@ -177,10 +188,12 @@ async def test_snapshot_view_needs_auth(
     assert resp.status == HTTPStatus.OK
     assert resp.content_type == "image/jpeg"
     assert await resp.read() == b"\xff\xd8event\xff\xd9"
-    mock_client.event_image.assert_awaited_with("ev3", thumbnail=False)
+    mock_client.event_image.assert_awaited_with("ev3", "snapshot.jpg")
 
     await client.get(SNAPSHOT.replace("snapshot.jpg", "thumbnail.jpg"))
-    mock_client.event_image.assert_awaited_with("ev3", thumbnail=True)
+    mock_client.event_image.assert_awaited_with("ev3", "thumbnail.jpg")
+    assert (await client.get(SNAPSHOT.replace("snapshot.jpg", "face.jpg"))).status == 200
+    mock_client.event_image.assert_awaited_with("ev3", "face.jpg")
     assert (await client.get(SNAPSHOT.replace("snapshot", "other"))).status == 404
     assert (await client.get(SNAPSHOT.replace(ENTRY_ID, "x"))).status == 404
     mock_client.event_image.side_effect = PeerwatchNotFoundError("no such event")

@@ -38,6 +38,7 @@ from custom_components.peerwatch.api import (
     Event,
     EventPage,
     PeerwatchConnectionError,
+    PushMessage,
 )
 from custom_components.peerwatch.const import DOMAIN
 
@@ -149,8 +150,11 @@ async def test_push_event_lifecycle(hass: HomeAssistant, push: Push) -> None:
     assert hass.states.get("event.garden_detection").attributes["event_id"] == "ev10"
 
 
-async def test_malformed_and_unknown_pushes_are_ignored(hass: HomeAssistant, push: Push) -> None:
-    push.send({"type": "hello"})
+async def test_unknown_pushes_are_ignored(hass: HomeAssistant, push: Push) -> None:
+    """A type this integration does not know (a newer edge's) changes nothing; malformed
+    messages never get here (the client drops them: test_api.test_listen_pushes_and_reconnects)."""
+    assert push.on_message is not None
+    push.on_message(PushMessage.from_dict({"type": "edge.restarting"}))
     await hass.async_block_till_done()
     assert hass.states.get("binary_sensor.front_door_person_occupancy").state == STATE_ON
 
@@ -334,7 +338,15 @@ async def test_new_camera_gets_entities(
     push.send(
         {
             "type": "camera.status",
-            "camera": {"id": "garage", "name": "Garage", "online": True, "fps": 2.0},
+            "camera": {
+                "id": "garage",
+                "name": "Garage",
+                "online": True,
+                "detection_enabled": True,
+                "last_frame_at": "2026-11-25T06:00:00Z",
+                "fps": 2.0,
+                "error": None,
+            },
         }
     )
     await hass.async_block_till_done()

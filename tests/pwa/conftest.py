@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from playwright.async_api import Browser, BrowserContext, expect
@@ -69,8 +70,13 @@ def edge_factory(
     """Start a real edge on the fixture video (blocking: use asyncio.to_thread in async tests)."""
     assert pwa_dist.is_dir()
 
-    def start(registrar: str | None = None, name: str = "edge", seed: int = 0) -> EdgeProcess:
-        edge = start_pwa_edge(tmp_path, name, registrar, seed)
+    def start(
+        registrar: str | None = None,
+        name: str = "edge",
+        seed: int = 0,
+        ice_servers: list[dict[str, Any]] | None = None,
+    ) -> EdgeProcess:
+        edge = start_pwa_edge(tmp_path, name, registrar, seed, ice_servers)
         stopper.append(edge.server)
         return edge
 

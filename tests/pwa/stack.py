@@ -100,10 +100,15 @@ def seed_events(data_dir: Path, count: int) -> None:
 
 
 def start_pwa_edge(
-    work: Path, name: str = "edge", registrar: str | None = None, seed: int = 0
+    work: Path,
+    name: str = "edge",
+    registrar: str | None = None,
+    seed: int = 0,
+    ice_servers: list[dict[str, Any]] | None = None,
 ) -> EdgeProcess:
     """A real edge on the fixture video named "Home", its ingress site serving the built PWA
-    to 127.0.0.1, with `seed` past events stored and registered with `registrar` if given."""
+    to 127.0.0.1, with `seed` past events stored, registered with `registrar` and offering
+    `ice_servers` if given."""
     data_dir = work / f"{name}-data"
     if seed:
         seed_events(data_dir, seed)
@@ -117,6 +122,8 @@ def start_pwa_edge(
     config = edge_config(data_dir, camera)
     if registrar is not None:
         config["registrar"] = {"url": registrar, "key": "peerjs"}
+    if ice_servers is not None:
+        config["ice_servers"] = ice_servers
     return start_edge(
         config,
         work,

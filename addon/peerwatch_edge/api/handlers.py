@@ -25,7 +25,11 @@ async def health(_request: web.Request) -> web.Response:
 
 
 async def info(request: web.Request) -> web.Response:
-    """Who this edge is and what it has."""
+    """Who this edge is, what it has, and the ICE servers an app's live video needs.
+
+    The TURN credentials are included as configured: like every route but health, /info is only
+    served to authenticated callers (token, ingress proxy, a paired device's DataChannel).
+    """
     state = state_of(request)
     return web.json_response(
         {
@@ -35,6 +39,7 @@ async def info(request: web.Request) -> web.Response:
             "peer_id": state.remote.peer_id if state.remote is not None else None,
             "registrar": state.registrar_status(),
             "cameras": [camera.status().to_dict() for camera in state.edge.cameras.values()],
+            "ice_servers": list(state.edge.config.ice_servers),
         }
     )
 

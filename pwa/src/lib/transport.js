@@ -2,7 +2,8 @@
 //
 // Events: "state" (detail: the state object), "push" (detail: a push message as GET /api/v1/ws
 // sends it), "ready" (the edge can be asked). Methods: request(method, path, body, {signal}) →
-// Response, json(...) → parsed body (throws ApiError), openVideo(cameraId), close().
+// Response, json(...) → parsed body (throws ApiError), openVideo(cameraId), close(). The edge's
+// JSON shapes are given by the JSON Schemas in docs/schemas of the repository.
 
 import { openLiveVideo } from "./video.js";
 
@@ -20,6 +21,12 @@ export class Transport extends EventTarget {
     super();
     this.state = { phase: "connecting", message: "Connecting…", retryAt: null };
     this.videos = new Set();
+    this.iceServers = [];
+  }
+
+  /** Use these ICE servers (`ice_servers` of /api/v1/info) for the connections made from now on. */
+  setIceServers(servers) {
+    this.iceServers = servers;
   }
 
   /** Merge `patch` into the state and tell listeners. */
@@ -71,8 +78,8 @@ export class Transport extends EventTarget {
   }
 
   /** Live video of a camera: `{stream, close()}`; ends when the transport closes. */
-  async openVideo(cameraId, iceServers = []) {
-    const video = await openLiveVideo((m, p, b) => this.request(m, p, b), cameraId, iceServers);
+  async openVideo(cameraId) {
+    const video = await openLiveVideo((m, p, b) => this.request(m, p, b), cameraId, this.iceServers);
     this.videos.add(video);
     const close = video.close;
     video.close = () => {

@@ -19,7 +19,8 @@ export function registrarFromUrl(url, key = "peerjs") {
 
 export class WebRtcTransport extends Transport {
   /**
-   * @param options {registrar, identity, pairing (or null while unpaired), iceServers}
+   * @param options {registrar, identity, pairing (or null while unpaired), iceServers (the ones
+   *   the edge's /info gave last time: the channel to the edge needs them before it can ask)}
    */
   constructor({ registrar, identity, pairing, iceServers = [] }) {
     super();
@@ -262,8 +263,10 @@ export class WebRtcTransport extends Transport {
     return this.whenReady().then(() => this.channel.request(method, path, body, options));
   }
 
-  openVideo(cameraId) {
-    return super.openVideo(cameraId, this.iceServers);
+  setIceServers(servers) {
+    super.setIceServers(servers);
+    // PeerJS makes each connection's RTCPeerConnection from its options' config.
+    if (this.peer) this.peer.options.config.iceServers = servers;
   }
 
   close() {

@@ -4,10 +4,6 @@ import { formatAgo, h, icon } from "./dom.js";
 
 const SNAPSHOT_REFRESH_MS = 10000;
 
-function camerasOf(data) {
-  return Array.isArray(data) ? data : (data?.cameras ?? []);
-}
-
 export function renderCameras(ctx, scope) {
   const { transport } = ctx;
   const grid = h("div.camera-grid", { "aria-live": "polite" });
@@ -25,7 +21,7 @@ export function renderCameras(ctx, scope) {
         const updated = await transport.json("PATCH", `/api/v1/cameras/${encodeURIComponent(cam.id)}`, {
           detection_enabled: toggle.checked,
         });
-        update(updated?.id ? updated : { ...cam, detection_enabled: toggle.checked });
+        update(updated);
       } catch (err) {
         toggle.checked = !toggle.checked;
         ctx.toast(`Could not change detection: ${err.message}`);
@@ -40,7 +36,7 @@ export function renderCameras(ctx, scope) {
       h(
         "div.camera-body",
         {},
-        h("div.camera-title", {}, dot, h("strong", {}, cam.name || cam.id)),
+        h("div.camera-title", {}, dot, h("strong", {}, cam.name)),
         meta,
         h("label.switch", {}, toggle, h("span.slider", { "aria-hidden": "true" }), h("span", {}, "Detection")),
       ),
@@ -82,7 +78,7 @@ export function renderCameras(ctx, scope) {
 
   async function load() {
     try {
-      const cams = camerasOf(await transport.json("GET", "/api/v1/cameras", null, { signal: scope.signal }));
+      const { cameras: cams } = await transport.json("GET", "/api/v1/cameras", null, { signal: scope.signal });
       if (!scope.alive) return;
       ctx.rememberCameras(cams);
       status.hidden = cams.length > 0;
@@ -98,7 +94,7 @@ export function renderCameras(ctx, scope) {
   }
 
   scope.listen(transport, "push", (e) => {
-    if (e.detail?.type === "camera.status" && e.detail.camera) update(e.detail.camera);
+    if (e.detail.type === "camera.status") update(e.detail.camera);
   });
   scope.listen(transport, "ready", load);
   scope.interval(() => {

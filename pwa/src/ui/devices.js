@@ -11,7 +11,7 @@ export function renderDevices(ctx, scope) {
     const self = device.id === ctx.deviceId;
     const question = self
       ? "Revoke this phone? It will lose access until you pair it again."
-      : `Revoke “${device.name || device.id}”? It will lose access at once.`;
+      : `Revoke “${device.name}”? It will lose access at once.`;
     if (!confirm(question)) return;
     try {
       await transport.json("DELETE", `/api/v1/devices/${encodeURIComponent(device.id)}`);
@@ -24,15 +24,12 @@ export function renderDevices(ctx, scope) {
 
   async function load() {
     try {
-      const data = await transport.json("GET", "/api/v1/devices", null, { signal: scope.signal });
+      const { devices } = await transport.json("GET", "/api/v1/devices", null, { signal: scope.signal });
       if (!scope.alive) return;
-      const devices = (Array.isArray(data) ? data : data?.devices ?? []).filter((d) => !d.revoked);
       status.hidden = devices.length > 0;
       status.textContent = "No paired devices.";
       list.replaceChildren(
         ...devices.map((d) => {
-          const seen = d.last_seen_at ?? d.last_seen;
-          const paired = d.paired_at ?? d.created_at;
           return h(
             "li.card.device",
             { dataset: { device: d.id } },
@@ -40,10 +37,10 @@ export function renderDevices(ctx, scope) {
             h(
               "div.device-text",
               {},
-              h("strong", {}, d.name || d.id, d.id === ctx.deviceId ? h("span.badge.ok", {}, "This device") : null),
-              h("small.muted", {}, [paired ? `Paired ${formatTime(paired)}` : null, seen ? `seen ${formatAgo(seen)}` : null].filter(Boolean).join(" · ")),
+              h("strong", {}, d.name, d.id === ctx.deviceId ? h("span.badge.ok", {}, "This device") : null),
+              h("small.muted", {}, [`Paired ${formatTime(d.created_at)}`, d.last_seen ? `seen ${formatAgo(d.last_seen)}` : null].filter(Boolean).join(" · ")),
             ),
-            h("button.danger.small", { type: "button", onclick: () => revoke(d), "aria-label": `Revoke ${d.name || d.id}` }, "Revoke"),
+            h("button.danger.small", { type: "button", onclick: () => revoke(d), "aria-label": `Revoke ${d.name}` }, "Revoke"),
           );
         }),
       );

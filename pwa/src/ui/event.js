@@ -5,6 +5,7 @@ import { capitalize, formatDuration, formatTime, h, icon } from "./dom.js";
 export function renderEvent(ctx, scope, { id }) {
   const { transport } = ctx;
   const img = h("img.event-snapshot", { alt: "Snapshot of the event", width: 1280, height: 720 });
+  const face = h("img.event-face", { alt: "The face seen on this person", width: 96, height: 96, hidden: true });
   const facts = h("dl.facts");
   const title = h("h2");
   const status = h("p.muted", { role: "status" }, "Loading…");
@@ -37,7 +38,19 @@ export function renderEvent(ctx, scope, { id }) {
         ...fact("Confidence", `${Math.round(event.score * 100)}%`),
         ...fact("Detector", capitalize(event.kind)),
         ...(event.zones?.length ? fact("Zones", event.zones.join(", ")) : []),
+        ...(event.face ? fact("Face", `Seen · ${Math.round(event.face.score * 100)}%`) : []),
       );
+      if (event.face?.has_image && !face.src) {
+        transport.blob(`${path}/face.jpg`, { signal: scope.signal }).then(
+          (blob) => {
+            if (scope.alive) {
+              face.src = scope.objectUrl(blob);
+              face.hidden = false;
+            }
+          },
+          () => {}, // the face is a detail: the event shows without it
+        );
+      }
       actions.replaceChildren(
         h("a.button", { href: `#/live/${encodeURIComponent(event.camera)}` }, icon("live"), "Live view"),
         h("button.danger", { type: "button", onclick: remove }, icon("trash"), "Delete"),
@@ -72,8 +85,9 @@ export function renderEvent(ctx, scope, { id }) {
   }
 
   scope.listen(transport, "push", (e) => {
-    if (e.detail?.event?.id === id && e.detail.type === "event.end") load();
+    const pushed = e.detail.event;
+    if (pushed?.id === id && (e.detail.type === "event.end" || (pushed.face?.has_image && !face.src))) load();
   });
   load();
-  return h("section.event", { "aria-labelledby": "event-title" }, h("div.snapshot-frame", {}, img), Object.assign(title, { id: "event-title" }), status, facts, actions);
+  return h("section.event", { "aria-labelledby": "event-title" }, h("div.snapshot-frame", {}, img), Object.assign(title, { id: "event-title" }), status, facts, face, actions);
 }

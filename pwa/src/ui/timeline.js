@@ -54,6 +54,7 @@ export function renderTimeline(ctx, scope) {
   function fill(entry) {
     const e = entry.event;
     entry.title.textContent = `${capitalize(e.label)} · ${Math.round(e.score * 100)}%`;
+    entry.face.hidden = !e.face;
     entry.where.textContent = describe(e);
     entry.when.textContent = formatClock(e.started_at);
     entry.when.dateTime = e.started_at;
@@ -64,16 +65,17 @@ export function renderTimeline(ctx, scope) {
   function item(event) {
     const img = h("img.thumb", { alt: "", width: 160, height: 120, loading: "lazy" });
     const title = h("strong");
+    const face = h("span.chip", { title: "A face was seen on this person" }, "Face");
     const where = h("small.muted");
     const when = h("time.small");
     const badge = h("span.badge");
     const el = h(
       "li.event-card",
       { dataset: { id: event.id } },
-      h("a", { href: `#/event/${encodeURIComponent(event.id)}` }, h("div.thumb-box", {}, img, h("span.thumb-kind", { "aria-hidden": "true" }, icon("person"))), h("div.event-text", {}, title, where, when), badge),
+      h("a", { href: `#/event/${encodeURIComponent(event.id)}` }, h("div.thumb-box", {}, img, h("span.thumb-kind", { "aria-hidden": "true" }, icon("person"))), h("div.event-text", {}, h("span.title-line", {}, title, face), where, when), badge),
     );
     el.dataset.id = event.id;
-    const entry = { event, el, img, title, where, when, badge, url: null };
+    const entry = { event, el, img, title, face, where, when, badge, url: null };
     entries.set(event.id, entry);
     fill(entry);
     thumbObserver.observe(el);
@@ -95,7 +97,7 @@ export function renderTimeline(ctx, scope) {
   async function refreshTop() {
     try {
       const page = await transport.json("GET", `/api/v1/events?limit=${PAGE_SIZE}`, null, { signal: scope.signal });
-      const fresh = (page.events ?? []).filter((e) => !entries.has(e.id));
+      const fresh = page.events.filter((e) => !entries.has(e.id));
       if (!scope.alive || !fresh.length) return;
       list.prepend(...fresh.map(item));
       markDays();
@@ -114,9 +116,9 @@ export function renderTimeline(ctx, scope) {
       const page = await transport.json("GET", `/api/v1/events?${q}`, null, { signal: scope.signal });
       if (!scope.alive) return;
       started = true;
-      for (const event of page.events ?? []) if (!entries.has(event.id)) list.append(item(event));
+      for (const event of page.events) if (!entries.has(event.id)) list.append(item(event));
       markDays();
-      next = page.next ?? null;
+      next = page.next;
       done = !next;
       showEnd();
     } catch (err) {
@@ -145,7 +147,7 @@ export function renderTimeline(ctx, scope) {
 
   scope.listen(transport, "push", (e) => {
     const msg = e.detail;
-    if (!msg?.event || !started) return;
+    if (!msg.event || !started) return;
     const entry = entries.get(msg.event.id);
     if (entry) {
       const hadSnapshot = entry.event.has_snapshot;
