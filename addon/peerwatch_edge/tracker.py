@@ -59,6 +59,7 @@ class Track:
     """The best frame changed since its snapshot was last written."""
     last_update: float = 0.0
     snapshot_at: float = 0.0
+    first_seen: float = 0.0
     hits: int = 1
     confirmed: bool = False
     """Seen in enough consecutive frames to be an event (`start` was sent)."""
@@ -200,12 +201,15 @@ class Tracker:
             box=detection.box,
             zones=list(zones),
         )
-        track = Track(event, seen.now, seen.frame, detection, last_update=seen.now)
+        track = Track(
+            event, seen.now, seen.frame, detection, last_update=seen.now, first_seen=seen.now
+        )
         self.tracks.append(track)
         return self._confirm(track)
 
     def _confirm(self, track: Track) -> list[Change]:
-        if track.hits < self.confirm:
+        """A fall is reported once, already judged over many frames: it is an event at once."""
+        if track.hits < self.confirm and track.event.kind is not Kind.FALL:
             return []
         track.confirmed = True
         track.event.score = track.best.score

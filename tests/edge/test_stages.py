@@ -137,3 +137,11 @@ def test_tracker_separates_objects_and_labels() -> None:
     assert [a for a, _ in tracker.update([(moved, [])], frame, 0.2, T0)] != ["start"]
     ended = tracker.end_all(T0)
     assert len(ended) == 4
+
+
+def test_tracker_reports_a_fall_at_once() -> None:
+    """A fall is judged over many frames and reported once: it needs no confirming frames."""
+    tracker = Tracker("door", confirm=3)
+    fall = Detection(Kind.FALL, "fall", 0.9, (0.2, 0.5, 0.8, 0.9))
+    frame = np.zeros((2, 2, 3), dtype=np.uint8)
+    assert [a for a, _ in tracker.update([(fall, [])], frame, 0.0, T0)] == ["start"]
