@@ -37,6 +37,15 @@ class MotionConfig:
 
 
 @dataclass(slots=True, frozen=True)
+class RecordConfig:
+    """Event clips: the compressed stream from `pre_roll` s before an event to `post_roll` after."""
+
+    enabled: bool = True
+    pre_roll: float = 5.0
+    post_roll: float = 5.0
+
+
+@dataclass(slots=True, frozen=True)
 class ObjectsConfig:
     """Which COCO labels make events, and the minimum score for each."""
 
@@ -65,6 +74,7 @@ class CameraConfig:
     zones: dict[str, tuple[Point, ...]] = field(default_factory=dict)
     min_area: float = 0.0
     motion: MotionConfig = field(default_factory=MotionConfig)
+    record: RecordConfig = field(default_factory=RecordConfig)
     end_after: float = 5.0
     confirm_frames: int = 2
     """Consecutive analysed frames an object must be seen in before it is an event."""
@@ -181,6 +191,11 @@ CAMERA_SCHEMA: Final = vol.Schema(
             vol.Optional("sensitivity", default=0.5): _FRACTION,
             vol.Optional("interval", default=10.0): _POSITIVE,
         },
+        vol.Optional("record", default={}): {
+            vol.Optional("enabled", default=True): bool,
+            vol.Optional("pre_roll", default=5.0): vol.All(vol.Coerce(float), vol.Range(0, 60)),
+            vol.Optional("post_roll", default=5.0): vol.All(vol.Coerce(float), vol.Range(0, 60)),
+        },
         vol.Optional("end_after", default=5.0): vol.All(vol.Coerce(float), vol.Range(0.5, 600)),
         vol.Optional("confirm_frames", default=2): vol.All(int, vol.Range(1, 30)),
         vol.Optional("stall_timeout", default=10.0): vol.All(
@@ -276,6 +291,7 @@ def _camera(data: dict[str, Any], base: Path) -> CameraConfig:
         zones=dict(data["zones"]),
         min_area=data["min_area"],
         motion=MotionConfig(**data["motion"]),
+        record=RecordConfig(**data["record"]),
         end_after=data["end_after"],
         confirm_frames=data["confirm_frames"],
         stall_timeout=data["stall_timeout"],

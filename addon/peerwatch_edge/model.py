@@ -60,6 +60,10 @@ class Event:
     has_snapshot: bool = False
     face: Face | None = None
     """On a person: the best face seen on them, None while no face was seen."""
+    has_clip: bool = False
+    """A clip of the event can be fetched (`/events/{id}/clip.mp4`), maybe still recording."""
+    clip_duration: float | None = None
+    """The clip's length in seconds once complete (None while recording, or without a clip)."""
 
     def to_dict(self) -> dict[str, Any]:
         """Return the event as the API sends it (DESIGN.md, Edge local API)."""

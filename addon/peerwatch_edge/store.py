@@ -1,4 +1,5 @@
-"""Event store: SQLite (WAL) rows plus JPEG snapshot, thumbnail and face files, with retention.
+"""Event store: SQLite (WAL) rows plus JPEG snapshot, thumbnail and face files and MP4 clips,
+with retention.
 
 Crash safety: picture files are written first (temporary file, fsync, rename), and only then
 does the row claim them (`has_snapshot`, `has_face_image`); so after a kill -9 a row never
@@ -20,6 +21,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, Final
 
+from .clips import clip_duration
 from .config import RetentionConfig
 from .files import write_atomic
 from .model import Event, Face, Kind
@@ -48,11 +50,13 @@ ADDED_COLUMNS: Final = {
     "face_score": "REAL",
     "face_box": "TEXT",
     "has_face_image": "INTEGER NOT NULL DEFAULT 0",
+    "has_clip": "INTEGER NOT NULL DEFAULT 0",
+    "clip_duration": "REAL",
 }
 """Columns newer than the first schema, added to older databases when opened."""
 COLUMNS: Final = (
     "id, camera, kind, label, score, started_at, updated_at, ended_at, box, zones, has_snapshot, "
-    "face_score, face_box, has_face_image"
+    "face_score, face_box, has_face_image, has_clip, clip_duration"
 )
 
 
@@ -81,8 +85,14 @@ def _event(row: tuple[Any, ...]) -> Event:
         box=tuple(json.loads(row[8])) if row[8] else None,  # type: ignore[arg-type]
         zones=json.loads(row[9]),
         has_snapshot=bool(row[10]),
-        face=None if row[11] is None else Face(row[11], tuple(json.loads(row[12])), bool(row[13])),  # type: ignore[arg-type]
+        face=None if row[11] is None else _face(row[11], row[12], row[13]),
+        has_clip=bool(row[14]),
+        clip_duration=row[15],
     )
+
+
+def _face(score: float, box: str, has_image: int) -> Face:
+    return Face(score, tuple(json.loads(box)), bool(has_image))  # type: ignore[arg-type]
 
 
 def _disk_message(err: Exception) -> str:
@@ -94,12 +104,14 @@ def _disk_message(err: Exception) -> str:
 
 
 class EventStore:
-    """Events in `data_dir/events.db`, snapshots in `data_dir/snapshots/`."""
+    """Events in `data_dir/events.db`, pictures in `data_dir/snapshots/`, clips in
+    `data_dir/clips/`."""
 
     def __init__(self, data_dir: Path, retention: RetentionConfig | None = None) -> None:
         self.data_dir = data_dir
         self.db_path = data_dir / "events.db"
         self.snapshots_dir = data_dir / "snapshots"
+        self.clips_dir = data_dir / "clips"
         self.retention = retention or RetentionConfig()
         self._executor = ThreadPoolExecutor(1, thread_name_prefix="event-store")
         self._db: sqlite3.Connection | None = None
@@ -143,12 +155,30 @@ class EventStore:
         for (event_id,) in db.execute("SELECT id FROM events WHERE has_face_image = 1").fetchall():
             if not self.face_path(event_id).is_file():
                 db.execute("UPDATE events SET has_face_image = 0 WHERE id = ?", (event_id,))
+        self._recover_clips(db)
         # Nothing is live before the cameras start: events a crash left open end where last seen.
         ended = db.execute(
             "UPDATE events SET ended_at = updated_at WHERE ended_at IS NULL"
         ).rowcount
         if ended:
             _LOGGER.info("ended %d events left open by an unclean stop", ended)
+
+    def _recover_clips(self, db: sqlite3.Connection) -> None:
+        """Clips cut by a crash play up to their last fragment: record how long they really
+        are; forget clips whose file is gone or unreadable."""
+        self.clips_dir.mkdir(parents=True, exist_ok=True)
+        rows = db.execute("SELECT id, clip_duration FROM events WHERE has_clip = 1").fetchall()
+        for event_id, known in rows:
+            path = self.clip_path(event_id)
+            if known is not None and path.is_file():
+                continue
+            duration = clip_duration(path) if path.is_file() else None
+            if duration is None:
+                path.unlink(missing_ok=True)
+            db.execute(
+                "UPDATE events SET has_clip = ?, clip_duration = ? WHERE id = ?",
+                (int(duration is not None), duration, event_id),
+            )
 
     def _close(self) -> None:
         if self._db is not None:
@@ -180,8 +210,20 @@ class EventStore:
         """A crop of the best face seen on the event's person."""
         return self.snapshots_dir / f"{_safe(event_id)}.face.jpg"
 
-    def _paths(self, event_id: str) -> tuple[Path, Path, Path]:
-        return self.snapshot_path(event_id), self.thumbnail_path(event_id), self.face_path(event_id)
+    def clip_path(self, event_id: str) -> Path:
+        """The event's clip (fragmented MP4)."""
+        return self.clips_dir / f"{_safe(event_id)}.mp4"
+
+    def _paths(self, event_id: str) -> tuple[Path, ...]:
+        return (
+            self.snapshot_path(event_id),
+            self.thumbnail_path(event_id),
+            self.face_path(event_id),
+            self.clip_path(event_id),
+        )
+
+    def _size(self, event_id: str) -> int:
+        return sum(path.stat().st_size for path in self._paths(event_id) if path.is_file())
 
     # --- writes ----------------------------------------------------------------------------
 
@@ -218,14 +260,16 @@ class EventStore:
                 wrote_face = True
         except OSError as err:
             failed = err  # still store the row, without claiming what was not written
-        size = sum(path.stat().st_size for path in self._paths(event.id) if path.is_file())
+        size = self._size(event.id)
         self.db.execute(
-            f"INSERT INTO events ({COLUMNS}, bytes) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) "  # noqa: S608
+            f"INSERT INTO events ({COLUMNS}, bytes) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) "  # noqa: S608
             "ON CONFLICT(id) DO UPDATE SET score=excluded.score, updated_at=excluded.updated_at, "
             "ended_at=excluded.ended_at, box=excluded.box, zones=excluded.zones, "
             "has_snapshot=MAX(has_snapshot, excluded.has_snapshot), "
             "face_score=excluded.face_score, face_box=excluded.face_box, "
-            "has_face_image=MAX(has_face_image, excluded.has_face_image), bytes=excluded.bytes",
+            "has_face_image=MAX(has_face_image, excluded.has_face_image), "
+            "has_clip=MAX(has_clip, excluded.has_clip), "
+            "clip_duration=COALESCE(excluded.clip_duration, clip_duration), bytes=excluded.bytes",
             (
                 event.id,
                 event.camera,
@@ -241,11 +285,29 @@ class EventStore:
                 event.face.score if event.face else None,
                 json.dumps(list(event.face.box)) if event.face else None,
                 int(bool(event.face and event.face.has_image) or wrote_face),
+                int(event.has_clip),
+                event.clip_duration,
                 size,
             ),
         )
         if failed is not None:
             raise failed
+
+    async def set_clip(self, event_id: str, duration: float | None, *, done: bool) -> None:
+        """Record an event's clip: being recorded (not `done`), complete with its `duration`,
+        or (done, no duration) not playable after all."""
+        try:
+            await self._call(self._set_clip, event_id, duration, done)
+        except (OSError, sqlite3.Error, StoreError) as err:
+            self.write_errors += 1
+            _LOGGER.error("event %s: clip not recorded in the store: %s", event_id, err)
+
+    def _set_clip(self, event_id: str, duration: float | None, done: bool) -> None:
+        has_clip = not done or duration is not None
+        self.db.execute(
+            "UPDATE events SET has_clip = ?, clip_duration = ?, bytes = ? WHERE id = ?",
+            (int(has_clip), duration, self._size(event_id), event_id),
+        )
 
     async def delete_event(self, event_id: str) -> bool:
         """Remove an event's row and files; False if there was no such event."""

@@ -185,6 +185,9 @@ class Event:
     has_snapshot: bool
     face: Face | None = None
     """On a person: the best face seen on them (a face on a person is no event of its own)."""
+    has_clip: bool = False
+    clip_duration: float | None = None
+    """Seconds, once the clip is complete."""
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Event:
@@ -201,6 +204,8 @@ class Event:
             zones=list(data["zones"]),
             has_snapshot=data["has_snapshot"],
             face=Face.from_dict(data["face"]) if data["face"] is not None else None,
+            has_clip=data["has_clip"],
+            clip_duration=data["clip_duration"],
         )
 
     @property

@@ -143,6 +143,26 @@ async def event_face(request: web.Request) -> web.FileResponse:
     return await _event_file(request, "face")
 
 
+async def event_clip(request: web.Request) -> web.FileResponse:
+    """The event's clip (MP4; Range and HEAD work). While it is still being recorded this is
+    the part so far, not to be cached: `Peerwatch-Clip: recording` says so."""
+    store = state_of(request).edge.store
+    event_id = path_id(request)
+    event = await store.get_event(event_id)
+    if event is None:
+        raise not_found(f"event {event_id!r}")
+    path = store.clip_path(event_id)
+    if not event.has_clip or not await asyncio.to_thread(path.is_file):
+        raise not_found(f"clip of event {event_id!r}")
+    recording = event.clip_duration is None
+    headers = {
+        "Content-Type": "video/mp4",
+        "Cache-Control": "no-store" if recording else "max-age=3600",
+        "Peerwatch-Clip": "recording" if recording else "complete",
+    }
+    return web.FileResponse(path, headers=headers)
+
+
 async def delete_event(request: web.Request) -> web.Response:
     """Delete an event and its pictures."""
     event_id = path_id(request)
@@ -195,6 +215,7 @@ def add_routes(app: web.Application) -> None:
             web.get("/api/v1/events/{id}/snapshot.jpg", event_snapshot),
             web.get("/api/v1/events/{id}/thumbnail.jpg", event_thumbnail),
             web.get("/api/v1/events/{id}/face.jpg", event_face),
+            web.get("/api/v1/events/{id}/clip.mp4", event_clip),
             web.get("/api/v1/devices", list_devices),
             web.delete("/api/v1/devices/{id}", delete_device),
             web.post("/api/v1/pairing", start_pairing),

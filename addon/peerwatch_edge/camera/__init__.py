@@ -1,7 +1,8 @@
 """A camera: its feed, its analyser and its event pipeline, wired in that order.
 
     source ─(reader)─▶ Feed ─offer─▶ Analyser ─(analysis)─▶ EventPipeline ─(loop)─▶ store, bus
-                        └─▶ newest frame, JPEG, live viewers (MJPEG, WebRTC)
+       │                └─▶ newest frame, JPEG, live viewers (MJPEG, WebRTC)        │ begin/end
+       └─ packets ─▶ Recorder ─(writer)─▶ a clip per event ◀─────────────────────────┘
 
 Each stage states at its top which thread owns what. They hand each other read-only values
 (`Frame`, `Analysis`, event copies), through one queue per hand-over. A broken or stalled
@@ -24,6 +25,7 @@ from ..store import EventStore
 from .analyser import MAX_PENDING, Analyser, Analysis
 from .events import EventPipeline
 from .feed import Feed, Frame, FrameSubscription
+from .recorder import Recorder
 
 __all__ = ["MAX_PENDING", "Analysis", "Camera", "Frame", "FrameSubscription"]
 
@@ -49,7 +51,14 @@ class Camera:
         self._on_setting = on_setting
         self.feed = Feed(config, source or open_source(config), self._publish_status)
         self.analyser = Analyser(config, enabled=detection_enabled)
+        self.recorder: Recorder | None = None
         self.events = EventPipeline(config, store=store, bus=bus, executor=executor)
+        if config.record.enabled:
+            self.recorder = Recorder(
+                config.id, config.record, store.clips_dir, self.events.clip_reported
+            )
+            self.feed.source.sink = self.recorder
+            self.events.clips = self.recorder
         self.events.enabled = detection_enabled
 
     @property
@@ -62,6 +71,8 @@ class Camera:
         if value == self.analyser.enabled:
             return
         self.analyser.enabled = self.events.enabled = value
+        if self.recorder is not None:
+            self.recorder.switch(value)
         if self._on_setting is not None:
             self._on_setting(self)
         self._publish_status()
@@ -100,6 +111,7 @@ class Camera:
             "active_tracks": len(self.events.tracker.tracks),
             "reconnects": feed.reconnects,
             "decode_errors": self.feed.source.decode_errors,
+            "clip_packets_dropped": self.recorder.dropped if self.recorder is not None else 0,
             "analysis_ms": round(1000 * analysis.analysis_seconds / analysis.analysed, 2)
             if analysis.analysed
             else 0.0,
@@ -109,12 +121,18 @@ class Camera:
         """Start the analyser, the event pipeline, then the feed that drives them."""
         self.analyser.start(detectors)
         self.events.start(self.analyser)
+        if self.recorder is not None:
+            self.recorder.start()
+            self.recorder.switch(self.detection_enabled)
         self.feed.start(self.analyser.offer)
 
     async def stop(self) -> None:
-        """Stop the threads, then end the live events."""
+        """Stop the threads, end the live events, then finish and store their clips."""
         await asyncio.gather(self.feed.stop(), self.analyser.stop())
         await self.events.stop()
+        if self.recorder is not None:
+            await self.recorder.stop()  # finishes the clips now
+        await self.events.settle()
 
     def _publish_status(self) -> None:
         self.bus.publish_camera(self.status())

@@ -6,6 +6,8 @@ store receives a copy of the event, the renderer a read-only frame.
 
 A new event is pushed at once and its snapshot, drawn off the loop, follows in an `update`;
 readers asking for the snapshot meanwhile wait in `snapshot_drawn` instead of getting a 404.
+With a recorder, each event asks for its clip when it starts and ends; the recorder's reports
+(`clip_reported`) update the event, live or stored, and are pushed as updates.
 """
 
 from __future__ import annotations
@@ -43,11 +45,29 @@ class Analyses(Protocol):
         ...
 
 
+class Clips(Protocol):
+    """Who records the events' clips (the camera's `Recorder`)."""
+
+    def begin(self, event_id: str, since: float) -> None:
+        """Start the clip of an event first seen at `since` (monotonic)."""
+        ...
+
+    def end(self, event_id: str, until: float) -> None:
+        """The event was last seen at `until`: its clip ends after the post-roll."""
+        ...
+
+
 class EventPipeline:
     """Turns one camera's analyses into stored and published events."""
 
     def __init__(
-        self, config: CameraConfig, *, store: EventStore, bus: EventBus, executor: Executor
+        self,
+        config: CameraConfig,
+        *,
+        store: EventStore,
+        bus: EventBus,
+        executor: Executor,
+        clips: Clips | None = None,
     ) -> None:
         self.tracker = Tracker(
             config.id,
@@ -58,11 +78,13 @@ class EventPipeline:
         self.store = store
         self.bus = bus
         self.executor = executor
+        self.clips = clips
         self.enabled = True
         """Whether detection is on; switching it off ends every live event."""
         self.events = 0
         self._drawing: dict[str, asyncio.Event] = {}
         self._task: asyncio.Task[None] | None = None
+        self._reports: set[asyncio.Task[None]] = set()
 
     def start(self, analyser: Analyses) -> None:
         """Consume the analyser's results until `stop`."""
@@ -75,6 +97,26 @@ class EventPipeline:
             with suppress(asyncio.CancelledError):
                 await self._task
         await self._apply(self.tracker.end_all(utcnow()))
+
+    async def settle(self) -> None:
+        """Wait until the clip reports received so far are stored and pushed."""
+        await asyncio.gather(*self._reports, return_exceptions=True)
+
+    def clip_reported(self, event_id: str, done: bool, duration: float | None) -> None:
+        """The recorder opened (not `done`) or finished an event's clip (event loop)."""
+        task = asyncio.create_task(self._clip(event_id, done, duration), name="clip-report")
+        self._reports.add(task)
+        task.add_done_callback(self._reports.discard)
+
+    async def _clip(self, event_id: str, done: bool, duration: float | None) -> None:
+        await self.store.set_clip(event_id, duration, done=done)
+        live = next((t.event for t in self.tracker.tracks if t.event.id == event_id), None)
+        event = live if live is not None else await self.store.get_event(event_id)
+        if event is None:  # deleted meanwhile
+            return
+        event.has_clip = not done or duration is not None
+        event.clip_duration = duration
+        self.bus.publish_event("update", event)
 
     async def snapshot_drawn(self, event_id: str) -> None:
         """Return once the event's first snapshot is no longer being drawn (at once if not)."""
@@ -107,10 +149,14 @@ class EventPipeline:
             if action != "start":
                 pictures = await self._draw(track) if self._due(action, track) else (None, None)
                 await self._save(action, track, *pictures)
+                if action == "end" and self.clips is not None:
+                    self.clips.end(track.event.id, track.last_seen)
                 continue
             self.events += 1
             with self._drawn_later(track.event.id):
                 await self._save(action, track, None, None)
+                if self.clips is not None:
+                    self.clips.begin(track.event.id, track.first_seen)
                 pictures = await self._draw(track)
                 if pictures != (None, None):
                     await self._save("update", track, *pictures)

@@ -5,9 +5,13 @@ from __future__ import annotations
 import threading
 from abc import ABC, abstractmethod
 from collections.abc import Iterator
+from typing import TYPE_CHECKING, Protocol
 from urllib.parse import urlsplit, urlunsplit
 
 from ..imaging import Picture
+
+if TYPE_CHECKING:
+    import av
 
 
 def redact(url: str) -> str:
@@ -24,6 +28,17 @@ class SourceError(Exception):
     """The stream could not be opened or broke; the camera reconnects with back-off."""
 
 
+class PacketSink(Protocol):
+    """Takes a stream's compressed video packets as they are read (e.g. to record clips)."""
+
+    def opened(self, stream: av.VideoStream) -> None:
+        """The stream was (re)opened: the packets that follow are this stream's."""
+
+    def packet(self, packet: av.Packet, shift: float) -> None:
+        """One demuxed packet, after the reader is done with it; `packet.pts` seconds plus
+        `shift` is its time on the source's timeline, which goes on across a file's loops."""
+
+
 class FrameSource(ABC):
     """A camera's frames as `Picture`s, sampled to `fps`."""
 
@@ -35,6 +50,8 @@ class FrameSource(ABC):
         """True once a source that does not loop reached its end."""
         self.paced = True
         """False for a file read as fast as it is analysed: the camera then takes every frame."""
+        self.sink: PacketSink | None = None
+        """Where compressed packets go, for sources that have them (set before `frames`)."""
 
     @abstractmethod
     def frames(self, stop: threading.Event) -> Iterator[Picture]:

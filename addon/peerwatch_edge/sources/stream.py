@@ -87,6 +87,8 @@ class StreamSource(FrameSource):
                 raise SourceError(msg)
             stream = container.streams.video[0]
             stream.thread_type = "AUTO"
+            if self.sink is not None:
+                self.sink.opened(stream)
             while not stop.is_set():
                 last = yield from self._play(
                     container, stream, stop, sampler=sampler, started=started, offset=offset
@@ -105,6 +107,23 @@ class StreamSource(FrameSource):
             msg = f"cannot rewind {self._scrub(err)}"
             raise SourceError(msg) from err
 
+    def _decode(self, packet: av.Packet) -> list[av.VideoFrame]:
+        try:
+            return packet.decode()  # type: ignore[return-value]
+        except av.error.InvalidDataError:
+            self.decode_errors += 1
+            return []
+
+    def _tap(self, packet: av.Packet, offset: float, shift: float | None) -> float | None:
+        """Hand a packet to the sink; return the shift of this play (its first packet starts
+        at `offset` on the source's timeline)."""
+        if self.sink is None or packet.pts is None:
+            return shift
+        if shift is None:
+            shift = offset - float(packet.pts * packet.time_base)
+        self.sink.packet(packet, shift)
+        return shift
+
     def _play(
         self,
         container: av.container.InputContainer,
@@ -118,15 +137,13 @@ class StreamSource(FrameSource):
         """Play the stream once; return the last stream time seen (None if no frame)."""
         last: float | None = None
         first: float | None = None
+        shift: float | None = None
         try:
             for packet in container.demux(stream):
                 if stop.is_set():
                     return last
-                try:
-                    decoded = packet.decode()
-                except av.error.InvalidDataError:
-                    self.decode_errors += 1
-                    continue
+                decoded = self._decode(packet)
+                shift = self._tap(packet, offset, shift)
                 for frame in decoded:
                     if self.is_file and frame.time is not None:
                         first = frame.time if first is None else first
