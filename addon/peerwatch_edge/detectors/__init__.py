@@ -11,7 +11,7 @@ from ..imaging import Picture
 from ..model import Kind
 from .base import Detection, Model
 from .faces import FaceDetector, nms
-from .falls import FallJudge, PoseEstimator
+from .falls import SEARCH_MIN_SCORE, FallJudge, PoseEstimator, box_square, with_found
 from .interpreter import ModelError
 from .objects import ObjectDetector
 
@@ -72,15 +72,30 @@ class Detectors:
             persons[i] for i in nms([p.box for p in persons], [p.score for p in persons], 0.5)
         ]
         found = [d for d in objects if d.score >= min_score]
-        faces_model, poses_model = self.models.faces, self.models.poses
+        faces_model = self.models.faces
         if "face" in self.kinds and faces_model is not None:
             faces = [f for p in persons for f in faces_model.detect_in_person(image, p.box)]
             kept = nms([f.box for f in faces], [f.score for f in faces], 0.3)
             found += [faces[i] for i in kept]
-        if "fall" in self.kinds and poses_model is not None:
-            poses = [poses_model.pose(image, p.box, when) for p in persons]
-            with self._lock:
-                found += self._falls.judge(poses, image.shape[1], image.shape[0])
+        if "fall" in self.kinds:
+            found += self.falls(image, when, persons)
         if "object" not in self.kinds:
             found = [d for d in found if d.kind is not Kind.OBJECT]
         return found
+
+    def falls(self, image: np.ndarray, when: float, persons: list[Detection]) -> list[Detection]:
+        """Falls in a frame whose person boxes are `persons`: poses in those boxes, and where
+        people seen standing lately are not seen so now, judged against the recent poses."""
+        poses_model = self.models.poses
+        if poses_model is None:
+            return []
+        height, width = image.shape[:2]
+        poses = [
+            poses_model.pose(image, box_square(p.box, width, height), when, p.box) for p in persons
+        ]
+        with self._lock:
+            searches = self._falls.searches(poses, when)
+        found = [poses_model.pose(image, square, when) for square in searches]
+        found = [p for p in found if p.score >= SEARCH_MIN_SCORE and p.angle is not None]
+        with self._lock:
+            return self._falls.judge(with_found(poses, found))

@@ -1,13 +1,18 @@
-"""Falls from MoveNet keypoints on person crops, judged over a short time window.
+"""Falls from MoveNet keypoints, judged over a short time window.
 
-Like Ambianic's fall detector this compares the torso axis (hip midpoint to shoulder midpoint)
-between frames a few seconds apart; unlike it, a pose only counts when its shoulder and hip
-keypoints pass a confidence gate, the person box's aspect must agree with the posture (tall when
-upright, not tall when lying), and the change must look like a fall in the box too: the lying
-person is where the upright one stood, the top of the body dropped by a good part of its standing
-height, and the body now takes less height than standing. A person leaning into a close camera
-(a doorbell) or cut off by the frame edge thus does not count; nor does anyone never seen
-standing in full view (legs included).
+Like Ambianic's fall detector this compares the spine (hip midpoint to shoulder midpoint) of a
+person now with the same person a few seconds before, retrying a weak pose with the picture
+turned ±90° (the model knows upright people best). Poses are estimated in each person box the
+object detector finds; and while someone seen standing is not seen standing now, also around
+where they stood and on the whole frame, so a fallen person the detector misses or boxes badly
+is still found (the best pose per person is kept).
+
+Unlike Ambianic a fall needs more than a turned spine: the person must first be seen upright
+in full view (a confident, steep spine, legs in view, in a tall box the frame does not cut),
+then down where they stood: the spine turned and far from vertical, the body no longer tall,
+its top dropped by a good part of the standing height and the hips dropped too. Sitting,
+bending over, or leaning into a close camera (a doorbell) thus do not count. Each fall is
+reported once, on the first frame that shows the person down or going down.
 """
 
 from __future__ import annotations
@@ -20,7 +25,7 @@ from typing import Final
 
 import numpy as np
 
-from ..imaging import resize, square_crop, to_pixels
+from ..imaging import clip_box, iou, resize, square_crop, to_pixels
 from ..model import Box, Kind
 from .base import Detection, Model
 
@@ -30,132 +35,281 @@ HIPS: Final = (11, 12)
 LEGS: Final = (13, 14, 15, 16)
 FRAME_EDGE: Final = 0.97
 KEYPOINT_GATE: Final = 0.3
+WEAK_POSE: Final = 0.4
+"""A pose whose keypoints score less than this on average is retried with the picture turned."""
+SEARCH_MIN_SCORE: Final = 0.3
+"""A pose found by searching (not in a person box) counts only if its keypoints score this."""
+SEARCH_SECONDS: Final = 3.0
+"""How long after last seeing a person standing the search for them down goes on."""
+SAME_PERSON: Final = 0.3
+"""Poses whose boxes overlap this much (IoU) are of the same person."""
+BOX_MARGIN: Final = 1.15
+"""The square crop around a person box, as a multiple of its longer side."""
+SEARCH_SIDE: Final = 2.2
+"""The square searched around where a person stood, in standing heights."""
+TALL: Final = 1.1
+"""A box at least this much taller than wide (in pixels) holds someone upright, not lying."""
 UPRIGHT_MAX_ANGLE: Final = 35.0
-LYING_MIN_ANGLE: Final = 55.0
+DOWN_MIN_ANGLE: Final = 45.0
+"""A person down has the spine at least this far from vertical..."""
+MIN_TURN: Final = 40.0
+"""...and turned by at least this much since standing (both in degrees)."""
+DOWN_MAX_ASPECT: Final = 1.5
+"""A person down is not much taller than wide (box height / width)."""
 MIN_TOP_DROP: Final = 0.4
 """The top of the body drops by at least this fraction of the standing height."""
-MAX_LYING_HEIGHT: Final = 0.8
-"""A lying body takes at most this fraction of the standing height."""
+MIN_HIP_DROP: Final = 0.15
+"""The hips drop by at least this fraction of the standing height (not so when bending over)."""
+
+type Square = tuple[float, float, float]
+"""A square region of a frame as (centre x, centre y, side) in pixels."""
 
 
-@dataclass(slots=True, frozen=True)
-class Pose:
-    """A person's posture in one frame."""
+def spine_angle(keypoints: np.ndarray, width: float, height: float) -> float | None:
+    """Signed angle of the hips-to-shoulders axis from vertical, in degrees (-180..180), or None
+    below the gate.
 
-    time: float
-    box: Box
-    angle: float | None
-    """Torso angle from vertical in degrees (0 upright, 90 lying), None if keypoints are weak."""
-    aspect: float
-    """Box height / width in pixels."""
-    legs: bool = False
-    """A knee or ankle passes the gate: the whole body is in view, not cut off by the frame."""
-
-    @property
-    def upright(self) -> bool:
-        """Standing up in full view: a confident, steep torso and legs in a tall box that the
-        bottom of the frame does not cut."""
-        steep = self.angle is not None and self.angle <= UPRIGHT_MAX_ANGLE
-        return steep and self.legs and self.aspect >= 1.1 and self.box[3] < FRAME_EDGE
-
-    @property
-    def lying(self) -> bool:
-        """Lying down: a confident, flat torso in a box not much taller than wide."""
-        return self.angle is not None and self.angle >= LYING_MIN_ANGLE and self.aspect <= 1.25
+    `keypoints` is MoveNet's (17, 3) array of (y, x, score), normalised to a width x height
+    picture so that the angle is true in pixels.
+    """
+    shoulders = _midpoint(keypoints, SHOULDERS)
+    hips = _midpoint(keypoints, HIPS)
+    if shoulders is None or hips is None:
+        return None
+    dx, dy = (shoulders[1] - hips[1]) * width, (shoulders[0] - hips[0]) * height
+    if math.hypot(dx, dy) < 1.0:
+        return None
+    return math.degrees(math.atan2(dx, -dy))
 
 
 def torso_angle(keypoints: np.ndarray, width: float, height: float) -> float | None:
-    """Angle of the hips-to-shoulders axis from vertical, in degrees, or None below the gate.
+    """Angle of the spine from vertical in degrees (0 upright, 90 lying), None if weak."""
+    angle = spine_angle(keypoints, width, height)
+    return None if angle is None else abs(angle)
 
-    `keypoints` is MoveNet's (17, 3) array of (y, x, score) normalised to a square crop; width
-    and height scale it to pixels so the angle is true in the frame.
-    """
 
-    def midpoint(pair: tuple[int, int]) -> tuple[float, float] | None:
-        good = [keypoints[i] for i in pair if keypoints[i, 2] >= KEYPOINT_GATE]
-        if not good:
-            return None
+def _midpoint(keypoints: np.ndarray, pair: tuple[int, int]) -> tuple[float, float] | None:
+    """(y, x) midway between the keypoints of `pair` that pass the gate, or None."""
+    good = [keypoints[i] for i in pair if keypoints[i, 2] >= KEYPOINT_GATE]
+    if not good:
+        return None
+    return (
+        sum(float(k[0]) for k in good) / len(good),
+        sum(float(k[1]) for k in good) / len(good),
+    )
+
+
+@dataclass(slots=True, frozen=True, eq=False)
+class Pose:
+    """A person's posture in one frame: keypoints (y, x, score) normalised to the frame."""
+
+    time: float
+    keypoints: np.ndarray
+    width: int
+    height: int
+    """The frame's size in pixels."""
+    person: Box | None = None
+    """The object detector's box the pose was estimated in (None: found by searching)."""
+
+    @property
+    def score(self) -> float:
+        """Mean keypoint confidence."""
+        return float(self.keypoints[:, 2].mean())
+
+    @property
+    def box(self) -> Box:
+        """The person's box: the detector's, else around the confident keypoints."""
+        if self.person is not None:
+            return self.person
+        good = self.keypoints[self.keypoints[:, 2] >= KEYPOINT_GATE]
+        if not len(good):
+            return (0.0, 0.0, 0.0, 0.0)
+        (ymin, xmin), (ymax, xmax) = good[:, :2].min(axis=0), good[:, :2].max(axis=0)
+        pad_x, pad_y = (xmax - xmin) * 0.1, (ymax - ymin) * 0.1
+        return clip_box((xmin - pad_x, ymin - pad_y, xmax + pad_x, ymax + pad_y))
+
+    @property
+    def spine(self) -> float | None:
+        """Signed spine angle from vertical (degrees), None if the keypoints are weak."""
+        return spine_angle(self.keypoints, self.width, self.height)
+
+    @property
+    def angle(self) -> float | None:
+        """Spine angle from vertical in degrees (0 upright, 90 lying), None if weak."""
+        return None if self.spine is None else abs(self.spine)
+
+    @property
+    def hips(self) -> float | None:
+        """Height of the hips in the frame (0 top, 1 bottom), None if weak."""
+        hips = _midpoint(self.keypoints, HIPS)
+        return None if hips is None else hips[0]
+
+    @property
+    def aspect(self) -> float:
+        """Box height / width in pixels."""
+        return aspect(self.box, self.width, self.height)
+
+    @property
+    def legs(self) -> bool:
+        """A knee or ankle passes the gate: the whole body is in view."""
+        return bool((self.keypoints[list(LEGS), 2] >= KEYPOINT_GATE).any())
+
+    @property
+    def upright(self) -> bool:
+        """Standing up in full view: a confident, steep spine and legs in a tall box that the
+        bottom of the frame does not cut."""
+        steep = self.angle is not None and self.angle <= UPRIGHT_MAX_ANGLE
+        return steep and self.legs and self.aspect >= TALL and self.box[3] < FRAME_EDGE
+
+    def turn(self, before: Pose) -> float:
+        """How far the spine turned since `before`, in degrees (0..180; 0 if either is weak)."""
+        if self.spine is None or before.spine is None:
+            return 0.0
+        return abs((self.spine - before.spine + 180.0) % 360.0 - 180.0)
+
+    def down_from(self, before: Pose) -> bool:
+        """Tell whether this pose is the person of upright `before` down or going down."""
+        if self.angle is None or self.hips is None or before.hips is None:
+            return False
+        standing = before.box[3] - before.box[1]
         return (
-            sum(float(k[1]) for k in good) / len(good) * width,
-            sum(float(k[0]) for k in good) / len(good) * height,
+            self.angle >= DOWN_MIN_ANGLE
+            and self.turn(before) >= MIN_TURN
+            and self.aspect <= DOWN_MAX_ASPECT
+            and self.box[1] - before.box[1] >= MIN_TOP_DROP * standing
+            and self.hips - before.hips >= MIN_HIP_DROP * standing
+            and self.near(before)
         )
 
-    shoulders, hips = midpoint(SHOULDERS), midpoint(HIPS)
-    if shoulders is None or hips is None:
-        return None
-    dx, dy = shoulders[0] - hips[0], shoulders[1] - hips[1]
-    if math.hypot(dx, dy) < 1.0:
-        return None
-    return math.degrees(math.atan2(abs(dx), -dy))
+    def near(self, before: Pose) -> bool:
+        """Tell whether this pose's box is within one body height of where `before` stood."""
+        w, h = self.width, self.height
+        feet_x = (before.box[0] + before.box[2]) / 2 * w
+        feet_y = before.box[3] * h
+        nearest_x = min(max(feet_x, self.box[0] * w), self.box[2] * w)
+        nearest_y = min(max(feet_y, self.box[1] * h), self.box[3] * h)
+        body = (before.box[3] - before.box[1]) * h
+        return math.hypot(feet_x - nearest_x, feet_y - nearest_y) <= body
 
 
-def _fell(before: Pose, after: Pose, frame_w: float, frame_h: float) -> bool:
-    """Tell whether going from upright `before` to lying `after` looks like a fall in the boxes."""
-    standing = before.box[3] - before.box[1]
-    dropped = after.box[1] - before.box[1] >= MIN_TOP_DROP * standing
-    lower = after.box[3] - after.box[1] <= MAX_LYING_HEIGHT * standing
-    return dropped and lower and _near(before, after, frame_w, frame_h)
+def aspect(box: Box, width: int, height: int) -> float:
+    """A box's height / width in pixels of a width x height frame."""
+    x0, y0, x1, y1 = to_pixels(box, width, height)
+    return (y1 - y0) / max(1.0, x1 - x0)
 
 
-def _near(before: Pose, after: Pose, frame_w: float, frame_h: float) -> bool:
-    """Tell whether `after` is within one body height of where `before` stood."""
-    feet_x = (before.box[0] + before.box[2]) / 2 * frame_w
-    feet_y = before.box[3] * frame_h
-    nearest_x = min(max(feet_x, after.box[0] * frame_w), after.box[2] * frame_w)
-    nearest_y = min(max(feet_y, after.box[1] * frame_h), after.box[3] * frame_h)
-    body = (before.box[3] - before.box[1]) * frame_h
-    return math.hypot(feet_x - nearest_x, feet_y - nearest_y) <= body
+def box_square(box: Box, width: int, height: int) -> Square:
+    """The square crop around a person box."""
+    x0, y0, x1, y1 = to_pixels(box, width, height)
+    return (x0 + x1) / 2, (y0 + y1) / 2, max(x1 - x0, y1 - y0) * BOX_MARGIN
+
+
+def search_square(standing: Pose) -> Square:
+    """The square around where a person stood that holds them if they fell there."""
+    x0, y0, x1, y1 = to_pixels(standing.box, standing.width, standing.height)
+    tall = y1 - y0
+    return (x0 + x1) / 2, y1 - 0.1 * tall, SEARCH_SIDE * tall
+
+
+def with_found(poses: list[Pose], found: list[Pose]) -> list[Pose]:
+    """`poses` (one per person box) with the poses `found` by searching: each takes the place
+    of the poses its box overlaps if it is better than all of them, or adds a person."""
+    kept = list(poses)
+    for pose in sorted(found, key=lambda p: -p.score):
+        overlapping = [k for k in kept if iou(pose.box, k.box) >= SAME_PERSON]
+        if all(pose.score > k.score for k in overlapping):
+            kept = [k for k in kept if k not in overlapping] + [pose]
+    return kept
 
 
 class PoseEstimator:
-    """MoveNet SinglePose on a square crop around a person box."""
+    """MoveNet SinglePose on a square crop of a frame, turned ±90° when the pose is weak."""
 
     def __init__(self, models_dir: Path, num_threads: int = 1) -> None:
         self.model = Model(models_dir / MODEL_FILE, num_threads)
 
-    def pose(self, image: np.ndarray, person: Box, when: float) -> Pose:
-        """Estimate the posture of the person in `person`."""
+    def pose(
+        self, image: np.ndarray, square: Square, when: float, person: Box | None = None
+    ) -> Pose:
+        """Estimate the posture of the person in `square` (in the box `person` if the object
+        detector found one): upright first, then, if weak and the person may be lying (no
+        tall box), turned each way; keep the best."""
         height, width = image.shape[:2]
-        x0, y0, x1, y1 = to_pixels(person, width, height)
-        side = max(x1 - x0, y1 - y0) * 1.15
-        crop, _ = square_crop(image, (x0 + x1) / 2, (y0 + y1) / 2, side)
-        tensor = resize(crop, self.model.width, self.model.height).astype(self.model.input_dtype)
+        crop, (x0, y0, side) = square_crop(image, *square)
+        best = self._keypoints(crop, 0)
+        tall = person is not None and aspect(person, width, height) >= TALL
+        for turns in (1, -1):
+            if tall or best[:, 2].mean() >= WEAK_POSE:
+                break
+            turned = self._keypoints(crop, turns)
+            if turned[:, 2].mean() > best[:, 2].mean():
+                best = turned
+        frame = best.copy()
+        frame[:, 0] = (y0 + best[:, 0] * side) / height
+        frame[:, 1] = (x0 + best[:, 1] * side) / width
+        return Pose(when, frame, width, height, person)
+
+    def _keypoints(self, crop: np.ndarray, turns: int) -> np.ndarray:
+        """Keypoints of a square crop turned `turns` quarter turns anticlockwise, mapped back
+        to the unturned crop (y, x, score, normalised)."""
+        turned = np.ascontiguousarray(np.rot90(crop, turns))
+        tensor = resize(turned, self.model.width, self.model.height).astype(self.model.input_dtype)
         (keypoints,) = self.model.run(tensor[None])
-        points = keypoints[0, 0]
-        angle = torso_angle(points, side, side)
-        legs = bool((points[list(LEGS), 2] >= KEYPOINT_GATE).any())
-        return Pose(when, person, angle, (y1 - y0) / max(1.0, x1 - x0), legs)
+        points = keypoints[0, 0].copy()
+        y, x = points[:, 0].copy(), points[:, 1].copy()
+        if turns == 1:  # turned anticlockwise: a crop point (y, x) is at (1 - x, y)
+            points[:, 0], points[:, 1] = x, 1.0 - y
+        elif turns == -1:  # turned clockwise: a crop point (y, x) is at (x, 1 - y)
+            points[:, 0], points[:, 1] = 1.0 - x, y
+        return points
 
 
 class FallJudge:
-    """Per-camera memory of postures; says when an upright person is lying soon after."""
+    """Per-camera memory of postures; says when a person seen upright is down soon after."""
 
     def __init__(self, window: float = 10.0) -> None:
         self.window = window
         self._history: deque[Pose] = deque()
-        self._fallen: list[Pose] = []
 
-    def judge(self, poses: list[Pose], frame_w: float, frame_h: float) -> list[Detection]:
-        """Add this frame's poses; return a fall detection for each person down after a fall."""
+    def searches(self, poses: list[Pose], now: float) -> list[Square]:
+        """Where to look for people seen standing lately whom `poses` (this frame's) show
+        neither standing nor down: around where each stood, and the whole frame."""
+        missing: list[Pose] = []
+        for before in reversed(self._history):
+            if now - before.time > SEARCH_SECONDS or not before.upright:
+                continue
+            if any(iou(before.box, m.box) > 0 for m in missing):
+                continue  # an earlier sighting of someone already searched for
+            if not any(p.near(before) and (p.upright or p.down_from(before)) for p in poses):
+                missing.append(before)
+        if not missing:
+            return []
+        squares = [search_square(m) for m in missing]
+        width, height = missing[0].width, missing[0].height
+        frame_side = max(width, height)
+        if max(s[2] for s in squares) < 0.8 * frame_side:
+            squares.append((width / 2, height / 2, frame_side))
+        return squares
+
+    def judge(self, poses: list[Pose]) -> list[Detection]:
+        """Add this frame's poses; return a fall for each person down since seen upright."""
         if not poses:
             return []
         now = max(p.time for p in poses)
         while self._history and now - self._history[0].time > self.window:
             self._history.popleft()
         falls: list[Detection] = []
-        fallen: list[Pose] = []
         for pose in poses:
-            if not pose.lying:
+            fell_from = [
+                h for h in self._history if h.upright and h.time < pose.time and pose.down_from(h)
+            ]
+            if not fell_from:
                 continue
-            was_down = any(_near(f, pose, frame_w, frame_h) for f in self._fallen)
-            was_up = any(
-                h.upright and h.time < pose.time and _fell(h, pose, frame_w, frame_h)
-                for h in self._history
-            )
-            if was_down or was_up:
-                fallen.append(pose)
-                score = min(1.0, pose.angle / 90.0) if pose.angle is not None else 0.6
-                falls.append(Detection(Kind.FALL, "fall", score, pose.box))
-        self._fallen = fallen
+            before = fell_from[-1]
+            torso = float(pose.keypoints[[*SHOULDERS, *HIPS], 2].mean())
+            score = (min(1.0, pose.turn(before) / 60.0) + torso) / 2
+            falls.append(Detection(Kind.FALL, "fall", score, pose.box))
+            # Once per fall: who fell was last seen standing near here; forget them standing.
+            self._history = deque(h for h in self._history if not (h.upright and pose.near(h)))
         self._history.extend(poses)
         return falls
