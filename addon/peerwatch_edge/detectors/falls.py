@@ -1,11 +1,14 @@
 """Falls from MoveNet keypoints, judged over a short time window.
 
 Like Ambianic's fall detector this compares the spine (hip midpoint to shoulder midpoint) of a
-person now with the same person a few seconds before, retrying a weak pose with the picture
-turned ±90° (the model knows upright people best). Poses are estimated in each person box the
-object detector finds; and while someone seen standing is not seen standing now, also around
-where they stood and on the whole frame, so a fallen person the detector misses or boxes badly
-is still found (the best pose per person is kept).
+person now with the same person a few seconds before, and retries a weak pose with the picture
+turned ±90° (the model knows upright people best). Poses are estimated in the person boxes the
+object model finds. While someone seen standing lately is seen neither standing nor down, they
+are also searched for around where they stood and on the whole frame, so that a fallen person
+the object model misses or boxes badly is still found; the best pose per person is kept. As
+MoveNet also finds confident "people" in clutter, a searched pose counts only if a person box
+of the object model (however unsure) agrees with it, or the picture changed there since the
+person stood, much more than it did overall.
 
 Unlike Ambianic a fall needs more than a turned spine: the person must first be seen upright
 in full view (a confident, steep spine, legs in view, in a tall box the frame does not cut),
@@ -18,7 +21,9 @@ reported once, on the first frame that shows the person down or going down.
 from __future__ import annotations
 
 import math
+import threading
 from collections import deque
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
@@ -30,6 +35,13 @@ from ..model import Box, Kind
 from .base import Detection, Model
 
 MODEL_FILE: Final = "movenet_single_pose_lightning_ptq.tflite"
+POSE_MIN_SCORE: Final = 0.4
+"""Person boxes this sure are posed (if not tall)..."""
+STANDING_MIN_SCORE: Final = 0.5
+"""...tall ones only if this sure: the object model sees people standing well, and unsure tall
+boxes are mostly walls, coats and door frames (a lying person's box is not tall)."""
+BACKING_MIN_SCORE: Final = 0.25
+"""Person boxes this sure, too unsure to pose in, still back a pose found by searching."""
 SHOULDERS: Final = (5, 6)
 HIPS: Final = (11, 12)
 LEGS: Final = (13, 14, 15, 16)
@@ -39,6 +51,13 @@ WEAK_POSE: Final = 0.4
 """A pose whose keypoints score less than this on average is retried with the picture turned."""
 SEARCH_MIN_SCORE: Final = 0.3
 """A pose found by searching (not in a person box) counts only if its keypoints score this."""
+BACKED: Final = 0.2
+"""A person box overlapping a searched pose this much (IoU) backs it."""
+MIN_CHANGE: Final = 15.0
+CHANGE_RATIO: Final = 2.5
+"""A searched pose where the picture changed by this many grey levels on average, and this many
+times more than the whole picture did, is backed by the change."""
+SCENE_SIZE: Final = (64, 48)
 SEARCH_SECONDS: Final = 3.0
 """How long after last seeing a person standing the search for them down goes on."""
 SAME_PERSON: Final = 0.3
@@ -63,6 +82,8 @@ MIN_HIP_DROP: Final = 0.15
 
 type Square = tuple[float, float, float]
 """A square region of a frame as (centre x, centre y, side) in pixels."""
+type Search = tuple[Square, Pose]
+"""Where to look for someone down, and the pose they were last seen standing in."""
 
 
 def spine_angle(keypoints: np.ndarray, width: float, height: float) -> float | None:
@@ -119,9 +140,17 @@ class Pose:
     @property
     def box(self) -> Box:
         """The person's box: the detector's, else around the confident keypoints."""
-        if self.person is not None:
-            return self.person
-        good = self.keypoints[self.keypoints[:, 2] >= KEYPOINT_GATE]
+        return self.person if self.person is not None else self._around(range(len(self.keypoints)))
+
+    @property
+    def torso(self) -> Box:
+        """The box around the confident shoulders and hips."""
+        return self._around((*SHOULDERS, *HIPS))
+
+    def _around(self, points: Iterable[int]) -> Box:
+        """The box around the confident keypoints of `points`, with a margin."""
+        chosen = self.keypoints[list(points)]
+        good = chosen[chosen[:, 2] >= KEYPOINT_GATE]
         if not len(good):
             return (0.0, 0.0, 0.0, 0.0)
         (ymin, xmin), (ymax, xmax) = good[:, :2].min(axis=0), good[:, :2].max(axis=0)
@@ -161,6 +190,15 @@ class Pose:
         steep = self.angle is not None and self.angle <= UPRIGHT_MAX_ANGLE
         return steep and self.legs and self.aspect >= TALL and self.box[3] < FRAME_EDGE
 
+    @property
+    def confident(self) -> bool:
+        """Keypoints confident enough for a pose found by searching (not in a person box)."""
+        return self.score >= SEARCH_MIN_SCORE and self.angle is not None
+
+    def backed(self, boxes: list[Box]) -> bool:
+        """Tell whether one of the object model's person `boxes` agrees with this pose."""
+        return any(iou(self.box, box) >= BACKED for box in boxes)
+
     def turn(self, before: Pose) -> float:
         """How far the spine turned since `before`, in degrees (0..180; 0 if either is weak)."""
         if self.spine is None or before.spine is None:
@@ -198,6 +236,11 @@ def aspect(box: Box, width: int, height: int) -> float:
     return (y1 - y0) / max(1.0, x1 - x0)
 
 
+def scene(image: np.ndarray) -> np.ndarray:
+    """A frame as a small grey picture, to tell later where it changed."""
+    return resize(image, *SCENE_SIZE).mean(axis=2, dtype=np.float32)
+
+
 def box_square(box: Box, width: int, height: int) -> Square:
     """The square crop around a person box."""
     x0, y0, x1, y1 = to_pixels(box, width, height)
@@ -229,25 +272,41 @@ class PoseEstimator:
         self.model = Model(models_dir / MODEL_FILE, num_threads)
 
     def pose(
-        self, image: np.ndarray, square: Square, when: float, person: Box | None = None
+        self,
+        image: np.ndarray,
+        square: Square,
+        when: float,
+        person: Box | None = None,
+        *,
+        turn: bool = False,
     ) -> Pose:
-        """Estimate the posture of the person in `square` (in the box `person` if the object
-        detector found one): upright first, then, if weak and the person may be lying (no
-        tall box), turned each way; keep the best."""
+        """Estimate the posture of the person in `square` (in the object model's box `person`
+        if it found one); `turn`: as `turned` does."""
+        pose = self._pose(image, square, when, person, 0)
+        return self.turned(image, square, pose) if turn else pose
+
+    def turned(self, image: np.ndarray, square: Square, pose: Pose) -> Pose:
+        """`pose`, estimated in `square`, or if it is weak, the best of it and the poses in the
+        crop turned each way (the model knows upright people best)."""
+        best = pose
+        for turns in (1, -1):
+            if best.score >= WEAK_POSE:
+                break
+            other = self._pose(image, square, pose.time, pose.person, turns)
+            if other.score > best.score:
+                best = other
+        return best
+
+    def _pose(
+        self, image: np.ndarray, square: Square, when: float, person: Box | None, turns: int
+    ) -> Pose:
+        """The pose in `square`, with the crop turned `turns` quarter turns anticlockwise."""
         height, width = image.shape[:2]
         crop, (x0, y0, side) = square_crop(image, *square)
-        best = self._keypoints(crop, 0)
-        tall = person is not None and aspect(person, width, height) >= TALL
-        for turns in (1, -1):
-            if tall or best[:, 2].mean() >= WEAK_POSE:
-                break
-            turned = self._keypoints(crop, turns)
-            if turned[:, 2].mean() > best[:, 2].mean():
-                best = turned
-        frame = best.copy()
-        frame[:, 0] = (y0 + best[:, 0] * side) / height
-        frame[:, 1] = (x0 + best[:, 1] * side) / width
-        return Pose(when, frame, width, height, person)
+        points = self._keypoints(crop, turns)
+        points[:, 0] = (y0 + points[:, 0] * side) / height
+        points[:, 1] = (x0 + points[:, 1] * side) / width
+        return Pose(when, points, width, height, person)
 
     def _keypoints(self, crop: np.ndarray, turns: int) -> np.ndarray:
         """Keypoints of a square crop turned `turns` quarter turns anticlockwise, mapped back
@@ -270,10 +329,13 @@ class FallJudge:
     def __init__(self, window: float = 10.0) -> None:
         self.window = window
         self._history: deque[Pose] = deque()
+        self._scenes: dict[float, np.ndarray] = {}
+        """`scene`s of the frames with someone upright, by time, for `SEARCH_SECONDS`."""
 
-    def searches(self, poses: list[Pose], now: float) -> list[Square]:
+    def searches(self, poses: list[Pose], now: float) -> list[Search]:
         """Where to look for people seen standing lately whom `poses` (this frame's) show
-        neither standing nor down: around where each stood, and the whole frame."""
+        neither standing nor down: around where each stood, and the whole frame; each with
+        the standing pose it looks for."""
         missing: list[Pose] = []
         for before in reversed(self._history):
             if now - before.time > SEARCH_SECONDS or not before.upright:
@@ -284,20 +346,37 @@ class FallJudge:
                 missing.append(before)
         if not missing:
             return []
-        squares = [search_square(m) for m in missing]
+        squares = [(search_square(m), m) for m in missing]
         width, height = missing[0].width, missing[0].height
         frame_side = max(width, height)
-        if max(s[2] for s in squares) < 0.8 * frame_side:
-            squares.append((width / 2, height / 2, frame_side))
+        if max(s[2] for s, _ in squares) < 0.8 * frame_side:
+            squares.append(((width / 2, height / 2, frame_side), missing[0]))
         return squares
 
-    def judge(self, poses: list[Pose]) -> list[Detection]:
-        """Add this frame's poses; return a fall for each person down since seen upright."""
+    def changed(self, before: Pose, scene: np.ndarray, box: Box) -> bool:
+        """Tell whether the picture changed in `box` since `before` was seen, much more than
+        it did overall (a camera that moved, or another camera's frames, changed everywhere)."""
+        then = self._scenes.get(before.time)
+        if then is None:
+            return False
+        diff = np.abs(scene - then)
+        rows, cols = diff.shape
+        x0, y0, x1, y1 = (round(v) for v in to_pixels(box, cols, rows))
+        inside = diff[y0 : max(y1, y0 + 1), x0 : max(x1, x0 + 1)]
+        change = float(inside.mean()) if inside.size else 0.0
+        return change >= MIN_CHANGE and change >= CHANGE_RATIO * float(diff.mean())
+
+    def judge(self, poses: list[Pose], scene: np.ndarray | None = None) -> list[Detection]:
+        """Add this frame's poses (and its `scene`, kept while someone stands in it); return a
+        fall for each person down since seen upright."""
         if not poses:
             return []
         now = max(p.time for p in poses)
         while self._history and now - self._history[0].time > self.window:
             self._history.popleft()
+        self._scenes = {t: s for t, s in self._scenes.items() if now - t <= SEARCH_SECONDS}
+        if scene is not None and any(p.upright for p in poses):
+            self._scenes[now] = scene
         falls: list[Detection] = []
         for pose in poses:
             fell_from = [
@@ -313,3 +392,54 @@ class FallJudge:
             self._history = deque(h for h in self._history if not (h.upright and pose.near(h)))
         self._history.extend(poses)
         return falls
+
+
+class Falls:
+    """One camera's fall detection: poses where people are, and where people seen standing
+    lately are not seen so now, judged against the camera's recent poses."""
+
+    def __init__(self, estimator: PoseEstimator | None, window: float = 10.0) -> None:
+        self.estimator = estimator
+        self.judge = FallJudge(window)
+        self._lock = threading.Lock()
+        """Held while a frame is judged: frames are judged one at a time, in order."""
+
+    def find(self, image: np.ndarray, when: float, people: list[Detection]) -> list[Detection]:
+        """The falls in a frame taken at `when` whose person boxes (any score from
+        `BACKING_MIN_SCORE`) are `people`."""
+        if self.estimator is None:
+            return []
+        height, width = image.shape[:2]
+        tall = {id(p): aspect(p.box, width, height) >= TALL for p in people}
+        posed = [
+            (box_square(p.box, width, height), p.box)
+            for p in people
+            if p.score >= (STANDING_MIN_SCORE if tall[id(p)] else POSE_MIN_SCORE)
+        ]
+        backing = [p.box for p in people if not tall[id(p)]]
+        with self._lock:
+            poses = [self.estimator.pose(image, square, when, box) for square, box in posed]
+            searches = self.judge.searches(poses, when)
+            if searches:  # someone may have fallen: retry weak poses in flat boxes turned
+                poses = [
+                    p if p.aspect >= TALL else self.estimator.turned(image, square, p)
+                    for (square, _), p in zip(posed, poses, strict=True)
+                ]
+            now = scene(image) if searches or any(p.upright for p in poses) else None
+            found = [
+                pose
+                for pose, before in self._search(self.estimator, image, when, searches)
+                if pose.backed(backing)
+                or (now is not None and self.judge.changed(before, now, pose.torso))
+            ]
+            return self.judge.judge(with_found(poses, found), now)
+
+    @staticmethod
+    def _search(
+        estimator: PoseEstimator, image: np.ndarray, when: float, searches: list[Search]
+    ) -> Iterator[tuple[Pose, Pose]]:
+        """The confident poses found in the `searches`, each with the standing pose it is for."""
+        for square, before in searches:
+            pose = estimator.pose(image, square, when, turn=True)
+            if pose.confident:
+                yield pose, before
