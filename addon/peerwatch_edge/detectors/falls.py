@@ -12,10 +12,10 @@ person stood, much more than it did overall.
 
 Unlike Ambianic a fall needs more than a turned spine: the person must first be seen upright
 in full view (a confident, steep spine, legs in view, in a tall box the frame does not cut),
-then down where they stood: the spine turned and far from vertical, the body no longer tall,
-its top dropped by a good part of the standing height and the hips dropped too. Sitting,
-bending over, or leaning into a close camera (a doorbell) thus do not count. Each fall is
-reported once, on the first frame that shows the person down or going down.
+then down where they stood: the spine turned and far from vertical, the top of the body dropped
+by a good part of the standing height and the hips dropped too. Sitting, bending over, or
+leaning into a close camera (a doorbell) thus do not count. Each fall is reported once, on the
+first frame that shows the person down or going down.
 """
 
 from __future__ import annotations
@@ -24,13 +24,13 @@ import math
 import threading
 from collections import deque
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Final
 
 import numpy as np
 
-from ..imaging import clip_box, iou, resize, square_crop, to_pixels
+from ..imaging import area, clip_box, iou, resize, square_crop, to_pixels
 from ..model import Box, Kind
 from .base import Detection, Model
 
@@ -61,7 +61,9 @@ SCENE_SIZE: Final = (64, 48)
 SEARCH_SECONDS: Final = 3.0
 """How long after last seeing a person standing the search for them down goes on."""
 SAME_PERSON: Final = 0.3
-"""Poses whose boxes overlap this much (IoU) are of the same person."""
+"""Poses whose boxes overlap this much (IoU) are of the same person..."""
+SAME_PERSON_BOX: Final = 0.7
+"""...and so are person boxes this much inside one another (only the surer one is posed)."""
 BOX_MARGIN: Final = 1.15
 """The square crop around a person box, as a multiple of its longer side."""
 SEARCH_SIDE: Final = 2.2
@@ -73,8 +75,6 @@ DOWN_MIN_ANGLE: Final = 45.0
 """A person down has the spine at least this far from vertical..."""
 MIN_TURN: Final = 40.0
 """...and turned by at least this much since standing (both in degrees)."""
-DOWN_MAX_ASPECT: Final = 1.5
-"""A person down is not much taller than wide (box height / width)."""
 MIN_TOP_DROP: Final = 0.4
 """The top of the body drops by at least this fraction of the standing height."""
 MIN_HIP_DROP: Final = 0.15
@@ -131,6 +131,15 @@ class Pose:
     """The frame's size in pixels."""
     person: Box | None = None
     """The object detector's box the pose was estimated in (None: found by searching)."""
+    spine: float | None = field(init=False)
+    """Signed spine angle from vertical (degrees), None if the keypoints are weak."""
+    hips: float | None = field(init=False)
+    """Height of the hips in the frame (0 top, 1 bottom), None if weak."""
+
+    def __post_init__(self) -> None:
+        hips = _midpoint(self.keypoints, HIPS)
+        object.__setattr__(self, "spine", spine_angle(self.keypoints, self.width, self.height))
+        object.__setattr__(self, "hips", None if hips is None else hips[0])
 
     @property
     def score(self) -> float:
@@ -158,20 +167,9 @@ class Pose:
         return clip_box((xmin - pad_x, ymin - pad_y, xmax + pad_x, ymax + pad_y))
 
     @property
-    def spine(self) -> float | None:
-        """Signed spine angle from vertical (degrees), None if the keypoints are weak."""
-        return spine_angle(self.keypoints, self.width, self.height)
-
-    @property
     def angle(self) -> float | None:
         """Spine angle from vertical in degrees (0 upright, 90 lying), None if weak."""
         return None if self.spine is None else abs(self.spine)
-
-    @property
-    def hips(self) -> float | None:
-        """Height of the hips in the frame (0 top, 1 bottom), None if weak."""
-        hips = _midpoint(self.keypoints, HIPS)
-        return None if hips is None else hips[0]
 
     @property
     def aspect(self) -> float:
@@ -213,7 +211,6 @@ class Pose:
         return (
             self.angle >= DOWN_MIN_ANGLE
             and self.turn(before) >= MIN_TURN
-            and self.aspect <= DOWN_MAX_ASPECT
             and self.box[1] - before.box[1] >= MIN_TOP_DROP * standing
             and self.hips - before.hips >= MIN_HIP_DROP * standing
             and self.near(before)
@@ -236,9 +233,18 @@ def aspect(box: Box, width: int, height: int) -> float:
     return (y1 - y0) / max(1.0, x1 - x0)
 
 
+def overlap(a: Box, b: Box) -> float:
+    """How much of the smaller of two boxes lies in the other (0..1)."""
+    ix = max(0.0, min(a[2], b[2]) - max(a[0], b[0]))
+    iy = max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
+    smaller = min(area(a), area(b))
+    return ix * iy / smaller if smaller > 0 else 0.0
+
+
 def scene(image: np.ndarray) -> np.ndarray:
     """A frame as a small grey picture, to tell later where it changed."""
-    return resize(image, *SCENE_SIZE).mean(axis=2, dtype=np.float32)
+    step = max(1, image.shape[1] // (4 * SCENE_SIZE[0]))
+    return resize(image[::step, ::step], *SCENE_SIZE).mean(axis=2, dtype=np.float32)
 
 
 def box_square(box: Box, width: int, height: int) -> Square:
@@ -282,45 +288,59 @@ class PoseEstimator:
     ) -> Pose:
         """Estimate the posture of the person in `square` (in the object model's box `person`
         if it found one); `turn`: as `turned` does."""
-        pose = self._pose(image, square, when, person, 0)
-        return self.turned(image, square, pose) if turn else pose
+        crop = Crop(image, square, self.model.width)
+        pose = self._pose(crop, when, person, 0)
+        return self._turned(crop, pose) if turn else pose
 
     def turned(self, image: np.ndarray, square: Square, pose: Pose) -> Pose:
         """`pose`, estimated in `square`, or if it is weak, the best of it and the poses in the
         crop turned each way (the model knows upright people best)."""
+        return self._turned(Crop(image, square, self.model.width), pose)
+
+    def _turned(self, crop: Crop, pose: Pose) -> Pose:
         best = pose
         for turns in (1, -1):
             if best.score >= WEAK_POSE:
                 break
-            other = self._pose(image, square, pose.time, pose.person, turns)
+            other = self._pose(crop, pose.time, pose.person, turns)
             if other.score > best.score:
                 best = other
         return best
 
-    def _pose(
-        self, image: np.ndarray, square: Square, when: float, person: Box | None, turns: int
-    ) -> Pose:
-        """The pose in `square`, with the crop turned `turns` quarter turns anticlockwise."""
-        height, width = image.shape[:2]
-        crop, (x0, y0, side) = square_crop(image, *square)
-        points = self._keypoints(crop, turns)
-        points[:, 0] = (y0 + points[:, 0] * side) / height
-        points[:, 1] = (x0 + points[:, 1] * side) / width
-        return Pose(when, points, width, height, person)
-
-    def _keypoints(self, crop: np.ndarray, turns: int) -> np.ndarray:
-        """Keypoints of a square crop turned `turns` quarter turns anticlockwise, mapped back
-        to the unturned crop (y, x, score, normalised)."""
-        turned = np.ascontiguousarray(np.rot90(crop, turns))
-        tensor = resize(turned, self.model.width, self.model.height).astype(self.model.input_dtype)
-        (keypoints,) = self.model.run(tensor[None])
+    def _pose(self, crop: Crop, when: float, person: Box | None, turns: int) -> Pose:
+        """The pose in a crop turned `turns` quarter turns anticlockwise."""
+        turned = np.ascontiguousarray(np.rot90(crop.pixels, turns))
+        (keypoints,) = self.model.run(turned.astype(self.model.input_dtype)[None])
         points = keypoints[0, 0].copy()
         y, x = points[:, 0].copy(), points[:, 1].copy()
         if turns == 1:  # turned anticlockwise: a crop point (y, x) is at (1 - x, y)
             points[:, 0], points[:, 1] = x, 1.0 - y
         elif turns == -1:  # turned clockwise: a crop point (y, x) is at (x, 1 - y)
             points[:, 0], points[:, 1] = 1.0 - x, y
-        return points
+        return crop.to_frame(points, when, person)
+
+
+class Crop:
+    """A square of a frame scaled to the model's input: cropped from every `step`th pixel (to
+    between 1.5 and 3 times `size`) so that a large square costs no more than a small one,
+    then resized to `size`."""
+
+    def __init__(self, image: np.ndarray, square: Square, size: int) -> None:
+        self.height, self.width = image.shape[:2]
+        cx, cy, side = square
+        step = max(1, int(side // (1.5 * size)))
+        crop, (x0, y0, crop_side) = square_crop(
+            image[::step, ::step], cx / step, cy / step, side / step
+        )
+        self.pixels = resize(crop, size, size)
+        self.x0, self.y0, self.side = x0 * step, y0 * step, crop_side * step
+        """Where the crop is in the frame, in pixels."""
+
+    def to_frame(self, points: np.ndarray, when: float, person: Box | None) -> Pose:
+        """The pose of keypoints normalised to the crop."""
+        points[:, 0] = (self.y0 + points[:, 0] * self.side) / self.height
+        points[:, 1] = (self.x0 + points[:, 1] * self.side) / self.width
+        return Pose(when, points, self.width, self.height, person)
 
 
 class FallJudge:
@@ -411,11 +431,12 @@ class Falls:
             return []
         height, width = image.shape[:2]
         tall = {id(p): aspect(p.box, width, height) >= TALL for p in people}
-        posed = [
-            (box_square(p.box, width, height), p.box)
-            for p in people
-            if p.score >= (STANDING_MIN_SCORE if tall[id(p)] else POSE_MIN_SCORE)
-        ]
+        posed: list[tuple[Square, Box]] = []
+        for person in sorted(people, key=lambda p: -p.score):
+            if person.score < (STANDING_MIN_SCORE if tall[id(person)] else POSE_MIN_SCORE):
+                continue
+            if all(overlap(person.box, box) < SAME_PERSON_BOX for _, box in posed):
+                posed.append((box_square(person.box, width, height), person.box))
         backing = [p.box for p in people if not tall[id(p)]]
         with self._lock:
             poses = [self.estimator.pose(image, square, when, box) for square, box in posed]
