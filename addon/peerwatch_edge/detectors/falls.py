@@ -12,7 +12,7 @@ person stood, much more than it did overall.
 
 Unlike Ambianic a fall needs more than a turned spine: the person must first be seen upright
 in full view (a confident, steep spine, legs in view, in a tall box the frame does not cut),
-then down where they stood: the spine turned and far from vertical, the top of the body dropped
+then down where they stood: the spine turned and no longer upright, the top of the body dropped
 by a good part of the standing height and the hips dropped too. Sitting, bending over, or
 leaning into a close camera (a doorbell) thus do not count. Each fall is reported once, on the
 first frame that shows the person down or going down.
@@ -36,10 +36,11 @@ from .base import Detection, Model
 
 MODEL_FILE: Final = "movenet_single_pose_lightning_ptq.tflite"
 POSE_MIN_SCORE: Final = 0.4
-"""Person boxes this sure are posed (if not tall)..."""
-STANDING_MIN_SCORE: Final = 0.5
-"""...tall ones only if this sure: the object model sees people standing well, and unsure tall
-boxes are mostly walls, coats and door frames (a lying person's box is not tall)."""
+"""Person boxes this sure are posed..."""
+SURE_PERSON: Final = 0.6
+NOBODY_SECONDS: Final = 10.0
+"""...but a tall one less sure than SURE_PERSON is not posed again for NOBODY_SECONDS where it
+was and no one was found: such boxes are mostly walls, coats and door frames."""
 BACKING_MIN_SCORE: Final = 0.25
 """Person boxes this sure, too unsure to pose in, still back a pose found by searching."""
 SHOULDERS: Final = (5, 6)
@@ -71,13 +72,12 @@ SEARCH_SIDE: Final = 2.2
 TALL: Final = 1.1
 """A box at least this much taller than wide (in pixels) holds someone upright, not lying."""
 UPRIGHT_MAX_ANGLE: Final = 35.0
-DOWN_MIN_ANGLE: Final = 45.0
-"""A person down has the spine at least this far from vertical..."""
 MIN_TURN: Final = 40.0
-"""...and turned by at least this much since standing (both in degrees)."""
-MIN_TOP_DROP: Final = 0.4
+"""A person down has the spine no longer upright, and turned by at least this many degrees
+since standing (a camera's roll or a wide lens tilts the vertical: this does not care)."""
+MIN_TOP_DROP: Final = 0.3
 """The top of the body drops by at least this fraction of the standing height."""
-MIN_HIP_DROP: Final = 0.15
+MIN_HIP_DROP: Final = 0.2
 """The hips drop by at least this fraction of the standing height (not so when bending over)."""
 
 type Square = tuple[float, float, float]
@@ -209,7 +209,7 @@ class Pose:
             return False
         standing = before.box[3] - before.box[1]
         return (
-            self.angle >= DOWN_MIN_ANGLE
+            self.angle > UPRIGHT_MAX_ANGLE
             and self.turn(before) >= MIN_TURN
             and self.box[1] - before.box[1] >= MIN_TOP_DROP * standing
             and self.hips - before.hips >= MIN_HIP_DROP * standing
@@ -349,6 +349,7 @@ class FallJudge:
     def __init__(self, window: float = 10.0) -> None:
         self.window = window
         self._history: deque[Pose] = deque()
+        """The upright poses of the last `window` seconds."""
         self._scenes: dict[float, np.ndarray] = {}
         """`scene`s of the frames with someone upright, by time, for `SEARCH_SECONDS`."""
 
@@ -358,7 +359,7 @@ class FallJudge:
         the standing pose it looks for."""
         missing: list[Pose] = []
         for before in reversed(self._history):
-            if now - before.time > SEARCH_SECONDS or not before.upright:
+            if now - before.time > SEARCH_SECONDS:
                 continue
             if any(iou(before.box, m.box) > 0 for m in missing):
                 continue  # an earlier sighting of someone already searched for
@@ -399,9 +400,7 @@ class FallJudge:
             self._scenes[now] = scene
         falls: list[Detection] = []
         for pose in poses:
-            fell_from = [
-                h for h in self._history if h.upright and h.time < pose.time and pose.down_from(h)
-            ]
+            fell_from = [h for h in self._history if h.time < pose.time and pose.down_from(h)]
             if not fell_from:
                 continue
             before = fell_from[-1]
@@ -409,8 +408,8 @@ class FallJudge:
             score = (min(1.0, pose.turn(before) / 60.0) + torso) / 2
             falls.append(Detection(Kind.FALL, "fall", score, pose.box))
             # Once per fall: who fell was last seen standing near here; forget them standing.
-            self._history = deque(h for h in self._history if not (h.upright and pose.near(h)))
-        self._history.extend(poses)
+            self._history = deque(h for h in self._history if not pose.near(h))
+        self._history.extend(p for p in poses if p.upright)
         return falls
 
 
@@ -421,6 +420,8 @@ class Falls:
     def __init__(self, estimator: PoseEstimator | None, window: float = 10.0) -> None:
         self.estimator = estimator
         self.judge = FallJudge(window)
+        self._nobody: list[tuple[float, Box]] = []
+        """Unsure tall boxes posed lately in which no one was found, and when."""
         self._lock = threading.Lock()
         """Held while a frame is judged: frames are judged one at a time, in order."""
 
@@ -431,20 +432,25 @@ class Falls:
             return []
         height, width = image.shape[:2]
         tall = {id(p): aspect(p.box, width, height) >= TALL for p in people}
-        posed: list[tuple[Square, Box]] = []
-        for person in sorted(people, key=lambda p: -p.score):
-            if person.score < (STANDING_MIN_SCORE if tall[id(person)] else POSE_MIN_SCORE):
-                continue
-            if all(overlap(person.box, box) < SAME_PERSON_BOX for _, box in posed):
-                posed.append((box_square(person.box, width, height), person.box))
         backing = [p.box for p in people if not tall[id(p)]]
         with self._lock:
-            poses = [self.estimator.pose(image, square, when, box) for square, box in posed]
+            posed = self._to_pose(people, tall, when)
+            poses = [
+                self.estimator.pose(image, box_square(p.box, width, height), when, p.box)
+                for p in posed
+            ]
+            self._nobody += [
+                (when, p.box)
+                for p, pose in zip(posed, poses, strict=True)
+                if _unsure_and_tall(p, tall) and not pose.confident
+            ]
             searches = self.judge.searches(poses, when)
             if searches:  # someone may have fallen: retry weak poses in flat boxes turned
                 poses = [
-                    p if p.aspect >= TALL else self.estimator.turned(image, square, p)
-                    for (square, _), p in zip(posed, poses, strict=True)
+                    pose
+                    if pose.aspect >= TALL
+                    else self.estimator.turned(image, box_square(pose.box, width, height), pose)
+                    for pose in poses
                 ]
             now = scene(image) if searches or any(p.upright for p in poses) else None
             found = [
@@ -455,6 +461,25 @@ class Falls:
             ]
             return self.judge.judge(with_found(poses, found), now)
 
+    def _to_pose(
+        self, people: list[Detection], tall: dict[int, bool], when: float
+    ) -> list[Detection]:
+        """The person boxes worth a pose: sure enough, one per person (boxes inside a surer
+        one are the same person), and not unsure tall ones where no one was found lately."""
+        self._nobody = [(t, box) for t, box in self._nobody if when - t <= NOBODY_SECONDS]
+        posed: list[Detection] = []
+        for person in sorted(people, key=lambda p: -p.score):
+            if person.score < POSE_MIN_SCORE:
+                continue
+            if any(overlap(person.box, p.box) >= SAME_PERSON_BOX for p in posed):
+                continue
+            if _unsure_and_tall(person, tall) and any(
+                iou(person.box, box) >= SAME_PERSON_BOX for _, box in self._nobody
+            ):
+                continue
+            posed.append(person)
+        return posed
+
     @staticmethod
     def _search(
         estimator: PoseEstimator, image: np.ndarray, when: float, searches: list[Search]
@@ -464,3 +489,8 @@ class Falls:
             pose = estimator.pose(image, square, when, turn=True)
             if pose.confident:
                 yield pose, before
+
+
+def _unsure_and_tall(person: Detection, tall: dict[int, bool]) -> bool:
+    """Whether a person box is tall and less sure than `SURE_PERSON`."""
+    return tall[id(person)] and person.score < SURE_PERSON
