@@ -182,11 +182,16 @@ class Pose:
         return bool((self.keypoints[list(LEGS), 2] >= KEYPOINT_GATE).any())
 
     @property
-    def upright(self) -> bool:
-        """Standing up in full view: a confident, steep spine and legs in a tall box that the
-        bottom of the frame does not cut."""
+    def standing(self) -> bool:
+        """A confident, steep spine in a tall box."""
         steep = self.angle is not None and self.angle <= UPRIGHT_MAX_ANGLE
-        return steep and self.legs and self.aspect >= TALL and self.box[3] < FRAME_EDGE
+        return steep and self.aspect >= TALL
+
+    @property
+    def upright(self) -> bool:
+        """Standing in full view: legs in view, and the bottom of the frame does not cut the
+        box."""
+        return self.standing and self.legs and self.box[3] < FRAME_EDGE
 
     @property
     def confident(self) -> bool:
@@ -354,16 +359,16 @@ class FallJudge:
         """`scene`s of the frames with someone upright, by time, for `SEARCH_SECONDS`."""
 
     def searches(self, poses: list[Pose], now: float) -> list[Search]:
-        """Where to look for people seen standing lately whom `poses` (this frame's) show
-        neither standing nor down: around where each stood, and the whole frame; each with
-        the standing pose it looks for."""
+        """Where to look for people seen upright lately whom `poses` (this frame's) show
+        neither still standing nor down: around where each stood, and the whole frame; each
+        with the upright pose it looks for."""
         missing: list[Pose] = []
         for before in reversed(self._history):
             if now - before.time > SEARCH_SECONDS:
                 continue
             if any(iou(before.box, m.box) > 0 for m in missing):
                 continue  # an earlier sighting of someone already searched for
-            if not any(p.near(before) and (p.upright or p.down_from(before)) for p in poses):
+            if not any(p.near(before) and (p.standing or p.down_from(before)) for p in poses):
                 missing.append(before)
         if not missing:
             return []
