@@ -327,13 +327,13 @@ class PoseEstimator:
 
 class Crop:
     """A square of a frame scaled to the model's input: cropped from every `step`th pixel (to
-    between 1.5 and 3 times `size`) so that a large square costs no more than a small one,
-    then resized to `size`."""
+    about 1.5 times `size`) so that a large square costs no more than a small one, then
+    resized to `size`."""
 
     def __init__(self, image: np.ndarray, square: Square, size: int) -> None:
         self.height, self.width = image.shape[:2]
         cx, cy, side = square
-        step = max(1, int(side // (1.5 * size)))
+        step = max(1, round(side / (1.5 * size)))
         crop, (x0, y0, crop_side) = square_crop(
             image[::step, ::step], cx / step, cy / step, side / step
         )
