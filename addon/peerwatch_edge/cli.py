@@ -15,8 +15,9 @@ import numpy as np
 from PIL import Image, UnidentifiedImageError
 
 from . import __version__
-from .config import DETECTORS, MODELS_ENV, ConfigError, load_config
+from .config import DETECTORS, MODELS_ENV, ConfigError, ObjectsConfig, load_config
 from .detectors import Detectors, ModelError, Models
+from .model import Kind
 
 
 def parser() -> argparse.ArgumentParser:
@@ -38,7 +39,11 @@ def parser() -> argparse.ArgumentParser:
         action="store_true",
         help="the images are one camera's frames, 1 s apart (shows falls)",
     )
-    detect.add_argument("--min-score", type=float, default=0.5, help="lowest score printed")
+    detect.add_argument(
+        "--min-score",
+        type=float,
+        help="lowest object score printed (default: each label's default min_score)",
+    )
     return main
 
 
@@ -55,8 +60,15 @@ def load_image(path: Path) -> np.ndarray:
         raise ValueError(msg) from None
 
 
-def detect(images: Sequence[Path], models_dir: Path, *, sequence: bool, min_score: float) -> int:
-    """Print one JSON line per image; return the exit status."""
+def detect(
+    images: Sequence[Path], models_dir: Path, *, sequence: bool, min_score: float | None
+) -> int:
+    """Print one JSON line per image; return the exit status. Objects scoring less than
+    `min_score` are left out (by default, less than their label's default `min_score`)."""
+    objects = (
+        ObjectsConfig() if min_score is None else ObjectsConfig(min_score=min_score, min_scores={})
+    )
+    lowest = min([objects.min_score, *objects.min_scores.values()])
     models = Models(models_dir, set(DETECTORS))
     detectors = Detectors(models, DETECTORS)
     status = 0
@@ -69,7 +81,11 @@ def detect(images: Sequence[Path], models_dir: Path, *, sequence: bool, min_scor
             continue
         if not sequence:
             detectors = Detectors(models, DETECTORS)
-        found = detectors.detect(image, float(index), min_score)
+        found = [
+            d
+            for d in detectors.detect(image, float(index), lowest)
+            if d.kind is not Kind.OBJECT or d.score >= objects.threshold(d.label)
+        ]
         line = {"image": str(path), "detections": [d.to_dict() for d in found]}
         print(json.dumps(line), flush=True)
     return status

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 from pathlib import Path
 
 import numpy as np
@@ -11,14 +10,14 @@ from ..imaging import Picture
 from ..model import Kind
 from .base import Detection, Model
 from .faces import FaceDetector, nms
-from .falls import FallJudge, PoseEstimator
+from .falls import BACKING_MIN_SCORE, Falls, PoseEstimator
 from .interpreter import ModelError
 from .objects import ObjectDetector
 
 __all__ = ["Detection", "Detectors", "ModelError", "Models"]
 
 PERSON_MIN_SCORE = 0.4
-"""Person boxes this sure are searched for faces and poses even if below the event threshold."""
+"""Person boxes this sure are searched for faces even if below the event threshold."""
 
 
 class Models:
@@ -41,7 +40,7 @@ class Models:
 
 
 class Detectors:
-    """One camera's detectors: objects, then faces and poses inside person boxes."""
+    """One camera's detectors: objects, then faces inside person boxes, and falls."""
 
     def __init__(self, models: Models, kinds: tuple[str, ...], fall_window: float = 10.0) -> None:
         missing = {"face", "fall"} & set(kinds) - set(models.all())
@@ -50,8 +49,7 @@ class Detectors:
             raise ModelError(msg)
         self.models = models
         self.kinds = kinds
-        self._falls = FallJudge(fall_window)
-        self._lock = threading.Lock()
+        self.falls = Falls(models.poses, fall_window)
 
     def prepare(self, picture: Picture) -> np.ndarray:
         """The object model's input for a frame (`detect`'s `tensor`), made on any thread."""
@@ -66,21 +64,18 @@ class Detectors:
     ) -> list[Detection]:
         """Run every enabled detector on one RGB frame taken at `when` (seconds); `tensor` is
         the object model's input if already `prepare`d."""
-        objects = self.models.objects.detect(image, min(min_score, PERSON_MIN_SCORE), tensor)
-        persons = [d for d in objects if d.label == "person" and d.score >= PERSON_MIN_SCORE]
-        persons = [
-            persons[i] for i in nms([p.box for p in persons], [p.score for p in persons], 0.5)
-        ]
+        objects = self.models.objects.detect(image, min(min_score, BACKING_MIN_SCORE), tensor)
+        people = [d for d in objects if d.label == "person"]
+        people = [people[i] for i in nms([p.box for p in people], [p.score for p in people], 0.5)]
+        persons = [p for p in people if p.score >= PERSON_MIN_SCORE]
         found = [d for d in objects if d.score >= min_score]
-        faces_model, poses_model = self.models.faces, self.models.poses
+        faces_model = self.models.faces
         if "face" in self.kinds and faces_model is not None:
             faces = [f for p in persons for f in faces_model.detect_in_person(image, p.box)]
             kept = nms([f.box for f in faces], [f.score for f in faces], 0.3)
             found += [faces[i] for i in kept]
-        if "fall" in self.kinds and poses_model is not None:
-            poses = [poses_model.pose(image, p.box, when) for p in persons]
-            with self._lock:
-                found += self._falls.judge(poses, image.shape[1], image.shape[0])
+        if "fall" in self.kinds:
+            found += self.falls.find(image, when, people)
         if "object" not in self.kinds:
             found = [d for d in found if d.kind is not Kind.OBJECT]
         return found
