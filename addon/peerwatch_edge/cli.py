@@ -10,13 +10,15 @@ import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from PIL import Image, UnidentifiedImageError
 
 from . import __version__
 from .config import DETECTORS, MODELS_ENV, ConfigError, ObjectsConfig, load_config
-from .detectors import Detectors, ModelError, Models
+from .detectors import Detection, Detectors, ModelError, Models
+from .imaging import area, holds
 from .model import Kind
 
 
@@ -60,6 +62,27 @@ def load_image(path: Path) -> np.ndarray:
         raise ValueError(msg) from None
 
 
+def on_people(found: list[Detection]) -> list[dict[str, Any]]:
+    """Detections as printed: a face or a fall inside a person's box is that person's `face` or
+    `fall` ({score, box}, the best one), as events show them; the rest as they are."""
+    people = [d for d in found if d.kind is Kind.OBJECT and d.label == "person"]
+    shown = {id(person): person.to_dict() for person in people}
+    rest = []
+    for detection in sorted(found, key=lambda d: -d.score):
+        if detection.kind is Kind.OBJECT:
+            if detection.label != "person":
+                rest.append(detection.to_dict())
+            continue
+        holders = [p for p in people if holds(p.box, detection.box)]
+        if not holders:
+            rest.append(detection.to_dict())
+            continue
+        person = shown[id(min(holders, key=lambda p: area(p.box)))]
+        part = {k: v for k, v in detection.to_dict().items() if k in ("score", "box")}
+        person.setdefault(str(detection.kind), part)
+    return [shown[id(person)] for person in people] + rest
+
+
 def detect(
     images: Sequence[Path], models_dir: Path, *, sequence: bool, min_score: float | None
 ) -> int:
@@ -86,7 +109,7 @@ def detect(
             for d in detectors.detect(image, float(index), lowest)
             if d.kind is not Kind.OBJECT or d.score >= objects.threshold(d.label)
         ]
-        line = {"image": str(path), "detections": [d.to_dict() for d in found]}
+        line = {"image": str(path), "detections": on_people(found)}
         print(json.dumps(line), flush=True)
     return status
 

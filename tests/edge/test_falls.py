@@ -177,9 +177,12 @@ def test_detect_sequence_prints_the_fall_once(
 ) -> None:
     images = [str(images_dir / f"fall_img_{n}.png") for n in (1, 2, 3)]
     lines = printed(capsys, models_dir, "--sequence", *images)
-    falls = [[d for d in line["detections"] if d["kind"] == "fall"] for line in lines]
-    assert [len(f) for f in falls] == [0, 1, 0]
-    assert set(falls[1][0]) == {"kind", "label", "score", "box"}
+    falls = [[d["fall"] for d in line["detections"] if "fall" in d] for line in lines]
+    assert [len(f) for f in falls] == [0, 1, 0]  # on the person, as events show it
+    assert set(falls[1][0]) == {"score", "box"}
+    faces = [d["face"] for d in lines[0]["detections"] if "face" in d]
+    assert len(faces) == 1  # the face seen on the standing person
+    assert not any(d["kind"] == "face" for line in lines for d in line["detections"])
 
 
 PEOPLE = [name for name, person in PERSON_IMAGES.items() if person and "fall" not in name]
