@@ -12,7 +12,10 @@
    the demo clip (a person walking up to a doorbell camera, then an empty porch); each also
    split by whether the frame was searched for someone seen standing before and not now
    (only then are poses searched and turned). Goals: ≤ 0.5x the object model with a person,
-   ~0 without.
+   ~0 without;
+5. events per visit: the demo clip looped five times through a real edge (one visit, its face
+   on the person), and still frames of an empty room and of the empty wall with coats (no
+   event). Goals: one event per visit, none on empty frames.
 
 Run: .venv/bin/python bench/bench_quality.py [--models-dir DIR] [--rounds N]
 """
@@ -20,25 +23,32 @@ Run: .venv/bin/python bench/bench_quality.py [--models-dir DIR] [--rounds N]
 from __future__ import annotations
 
 import argparse
+import asyncio
 import statistics
 import sys
+import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
+from PIL import Image
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from peerwatch_edge.config import DETECTORS, ObjectsConfig  # noqa: E402
+from peerwatch_edge.camera.analyser import Rules  # noqa: E402
+from peerwatch_edge.config import DETECTORS, ObjectsConfig, parse_config  # noqa: E402
 from peerwatch_edge.detectors import Detection, Detectors, Models  # noqa: E402
 from peerwatch_edge.detectors.base import Model  # noqa: E402
 from peerwatch_edge.detectors.falls import Pose, Search  # noqa: E402
+from peerwatch_edge.edge import Edge  # noqa: E402
 from peerwatch_edge.model import Kind  # noqa: E402
 from peerwatch_edge.sources import StreamSource  # noqa: E402
+from peerwatch_edge.tracker import Tracker  # noqa: E402
 from tests.labelled import (  # noqa: E402
     FACE_IMAGES,
     FALL_CASES,
@@ -230,6 +240,59 @@ def best_of(rounds: int, run: Callable[[], dict[str, Cost]]) -> dict[str, Cost]:
     return {key: min((r[key] for r in results), key=ratio) for key in results[0]}
 
 
+CLIP_FRAMES = 30
+"""Frames of one loop of the demo clip at 5 fps."""
+
+
+async def clip_events(models_dir: Path, video: Path, loops: int) -> dict[str, int]:
+    """The clip looped `loops` times through a real edge: its stored events, counted."""
+    with tempfile.TemporaryDirectory() as data:
+        camera = {"id": "door", "source": str(video), "loop": True, "realtime": False}
+        camera |= {"detect": ["object", "face", "fall"], "record": {"enabled": False}}
+        config = parse_config(
+            {"data_dir": data, "models_dir": str(models_dir), "cameras": [camera]}
+        )
+        edge = Edge(config)
+        await edge.start()
+        try:
+            async with edge.cameras["door"].subscribe_frames() as feed:
+                async for _ in feed:
+                    if edge.cameras["door"].feed.counts().frames >= loops * CLIP_FRAMES + 5:
+                        break
+        finally:
+            await edge.stop()
+        edge = Edge(parse_config({"data_dir": data, "models_dir": str(models_dir)}))
+        await edge.start()
+        try:
+            events = await edge.store.list_events(limit=1000)
+        finally:
+            await edge.stop()
+    return {
+        "person events": sum(e.label == "person" for e in events),
+        "faces on a person": sum(e.face is not None for e in events),
+        "face events of their own": sum(e.kind is Kind.FACE for e in events),
+        "fall events": sum(e.kind is Kind.FALL for e in events),
+    }
+
+
+def still_events(models: Models, images: list[Path], frames: int) -> int:
+    """Events the camera's rules and tracker start on `frames` analysed copies of each image."""
+    room = {"id": "room", "source": "room.mkv"}  # only its default rules are used
+    camera = parse_config({"data_dir": "data", "models_dir": "models", "cameras": [room]}).cameras[
+        0
+    ]
+    started = 0
+    for path in images:
+        image = np.asarray(Image.open(path).convert("RGB"))
+        detectors, rules = Detectors(models, DETECTORS), Rules(camera)
+        tracker = Tracker("room", attach_faces=True)
+        for n in range(frames):
+            found = rules.keep(detectors.detect(image, n / 5, rules.min_score))
+            wall = datetime.now(UTC)
+            started += sum(a == "start" for a, _ in tracker.update(found, image, n / 5, wall))
+    return started
+
+
 def main() -> None:
     """Print the tables."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -273,6 +336,15 @@ def main() -> None:
     for key in categories:
         print(costs[key].line(key))
     print(f"goal: ≤ {GOAL_WITH_PERSON}x with a person, ~0 without")
+
+    counted = asyncio.run(clip_events(args.models_dir, args.video, 5))
+    empty = [IMAGES_DIR / "background.jpg", IMAGES_DIR / "fall_img_6.png"]
+    print("\nevents per visit: the demo clip looped 5 times (one visit), empty frames")
+    print("| what | events | goal |\n|---|---|---|")
+    goals = {"person events": 1, "faces on a person": 1, "face events of their own": 0}
+    for what, count in counted.items():
+        print(f"| clip: {what} | {count} | {goals.get(what, 0)} |")
+    print(f"| empty room and empty wall, 25 frames each | {still_events(models, empty, 25)} | 0 |")
 
 
 if __name__ == "__main__":
