@@ -85,41 +85,50 @@ class _Clip:
         self.event_id = event_id
         self.path = path
         self.until: float | None = None
+        self.base = template.time_base
+        self.tick = float(template.time_base or 1)
+        """Seconds per timestamp unit of the source's packets."""
         self.origin: float | None = None
-        """The timeline time of the clip's first packet (a keyframe)."""
+        """The source's timeline, in its ticks, at the clip's first packet (a keyframe)."""
+        self.end = 0.0
+        """Where the last packet written ends, in ticks from the clip's start."""
         self.container = av.open(str(path), "w", format="mp4", options=MP4_OPTIONS)
         self.stream = self.container.add_stream_from_template(template)
 
     def write(self, held: _Held) -> None:
         """Copy one packet in, timed from the clip's start; the clip starts on a keyframe."""
         source = held.packet
+        pts = source.pts or 0
+        dts = source.dts if source.dts is not None else pts
+        shift = held.shift / self.tick
         if self.origin is None:
             if not source.is_keyframe:
                 return
-            self.origin = _seconds(source.dts if source.dts is not None else source.pts, held)
-        base = source.time_base
-        copy = av.Packet(bytes(source))
-        copy.time_base = base
-        copy.pts = round((_seconds(source.pts, held) - self.origin) / base)
-        dts = source.dts if source.dts is not None else source.pts
-        copy.dts = round((_seconds(dts, held) - self.origin) / base)
+            self.origin = dts + shift
+        start = shift - self.origin
+        copy = av.Packet(source)
+        copy.time_base = self.base
+        copy.pts = round(pts + start)
+        copy.dts = round(dts + start)
         copy.duration = source.duration
         copy.is_keyframe = source.is_keyframe
         copy.stream = self.stream
         self.container.mux(copy)
+        self.end = max(self.end, pts + start + (source.duration or 0))
 
     def close(self) -> float | None:
-        """Finish the file; return its duration (None: nothing playable, file removed)."""
-        with suppress(av.error.FFmpegError, OSError):
+        """Finish the file; return its duration (None: nothing playable, file removed). When
+        finishing failed (a full disk), what the file holds is read back."""
+        try:
             self.container.close()
-        duration = clip_duration(self.path) if self.origin is not None else None
+        except (av.error.FFmpegError, OSError) as err:
+            _LOGGER.warning("clip %s cut short: %s", self.path.name, err)
+            duration = clip_duration(self.path) if self.origin is not None else None
+        else:
+            duration = round(self.end * self.tick, 3) if self.origin is not None else None
         if duration is None:
             self.path.unlink(missing_ok=True)
         return duration
-
-
-def _seconds(ticks: int | None, held: _Held) -> float:
-    return float((ticks or 0) * held.packet.time_base) + held.shift
 
 
 class Recorder:
@@ -137,10 +146,14 @@ class Recorder:
         self._loop: asyncio.AbstractEventLoop | None = None
         self.dropped = 0
         """Packets the writer could not take in time (reader thread writes, others read)."""
+        self.cpu_seconds = 0.0
+        """CPU time the writer thread used (writer thread writes, others read)."""
         # Writer thread only:
         self._template: av.VideoStream | None = None
         self._ring: deque[_Held] = deque()
         self._ring_bytes = 0
+        self._keyframes: deque[float] = deque()
+        """When each keyframe in the ring was read, oldest first."""
         self._clips: dict[str, _Clip] = {}
         self._enabled = True
         self._seen_dropped = 0
@@ -214,6 +227,7 @@ class Recorder:
             except Exception:
                 _LOGGER.exception("camera %s: recorder failed", self.camera_id)
             self._end_due(time.monotonic())
+            self.cpu_seconds = time.thread_time()
 
     def _handle(self, item: object) -> None:
         match item:
@@ -226,8 +240,7 @@ class Recorder:
                     clip.until = until + self.config.post_roll
             case _Opened(stream):
                 self._end_all()  # a new stream: its packets do not continue the old ones
-                self._ring.clear()
-                self._ring_bytes = 0
+                self._forget()
                 codec = stream.codec_context.name
                 self._template = stream if codec in REMUXABLE else None
                 if self._template is None:
@@ -236,8 +249,7 @@ class Recorder:
                 self._enabled = enabled
                 if not enabled:
                     self._end_all()
-                    self._ring.clear()
-                    self._ring_bytes = 0
+                    self._forget()
 
     def _take(self, held: _Held) -> None:
         if not self._enabled or self._template is None:
@@ -247,6 +259,8 @@ class Recorder:
             self._end_all()
         self._ring.append(held)
         self._ring_bytes += held.packet.size
+        if held.packet.is_keyframe:
+            self._keyframes.append(held.at)
         self._trim(held.at)
         for clip in tuple(self._clips.values()):
             if clip.until is not None and held.at > clip.until:
@@ -255,16 +269,31 @@ class Recorder:
             self._write(clip, held)
 
     def _trim(self, now: float) -> None:
-        """Keep from the last keyframe at least `pre_roll` seconds old (and under RING_BYTES)."""
-        keep_from = 0
-        for index, held in enumerate(self._ring):
-            if held.at > now - self.config.pre_roll:
-                break
-            if held.packet.is_keyframe:
-                keep_from = index
-        while keep_from > 0 or (self._ring_bytes > RING_BYTES and len(self._ring) > 1):
-            self._ring_bytes -= self._ring.popleft().packet.size
-            keep_from -= 1
+        """Keep from the last keyframe at least `pre_roll` seconds old (and under RING_BYTES):
+        drop what comes before the second keyframe once that one is old enough."""
+        keys = self._keyframes
+        while len(keys) > 1 and keys[1] <= now - self.config.pre_roll:
+            keys.popleft()
+            self._drop_to(keys[0])
+        while self._ring_bytes > RING_BYTES and len(self._ring) > 1:
+            self._drop(self._ring[0])
+
+    def _drop_to(self, keyframe_at: float) -> None:
+        while self._ring and not (
+            self._ring[0].packet.is_keyframe and self._ring[0].at >= keyframe_at
+        ):
+            self._drop(self._ring[0])
+
+    def _drop(self, held: _Held) -> None:
+        self._ring.popleft()
+        self._ring_bytes -= held.packet.size
+        if held.packet.is_keyframe and self._keyframes and self._keyframes[0] <= held.at:
+            self._keyframes.popleft()
+
+    def _forget(self) -> None:
+        self._ring.clear()
+        self._keyframes.clear()
+        self._ring_bytes = 0
 
     def _begin(self, event_id: str, since: float) -> None:
         if not self._enabled or self._template is None or event_id in self._clips:
