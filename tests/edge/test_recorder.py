@@ -1,0 +1,91 @@
+"""The recorder on its own, fed the real clip's packets: the privacy switch and a full disk."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+import av
+import pytest
+
+from peerwatch_edge.camera.recorder import Recorder
+from peerwatch_edge.clips import clip_duration
+from peerwatch_edge.config import RecordConfig
+from tests.support import wait_for_async
+
+type Report = tuple[str, bool, float | None]
+
+
+@pytest.fixture
+def source(video_path: Path) -> Iterator[tuple[av.VideoStream, list[av.Packet]]]:
+    with av.open(str(video_path)) as container:
+        stream = container.streams.video[0]
+        yield stream, [p for p in container.demux(stream) if p.pts is not None]
+
+
+@asynccontextmanager
+async def recording(clips_dir: Path) -> AsyncIterator[tuple[Recorder, list[Report]]]:
+    reports: list[Report] = []
+    recorder = Recorder(
+        "door", RecordConfig(pre_roll=1, post_roll=1), clips_dir, lambda *r: reports.append(r)
+    )
+    recorder.start()
+    try:
+        yield recorder, reports
+    finally:
+        await recorder.stop()
+
+
+def play(recorder: Recorder, packets: list[av.Packet], loops: int) -> None:
+    """Hand over `loops` plays of the clip, one after the other on the source's timeline."""
+    first = float(packets[0].pts * packets[0].time_base)
+    for loop in range(loops):
+        for packet in packets:
+            recorder.packet(packet, loop * 6.0 - first)
+
+
+async def test_the_privacy_switch_ends_clips_at_once_and_stops_recording(
+    tmp_path: Path, source: tuple[av.VideoStream, list[av.Packet]]
+) -> None:
+    stream, packets = source
+    async with recording(tmp_path) as (recorder, reports):
+        recorder.opened(stream)
+        play(recorder, packets, 1)
+        recorder.begin("ev1", time.monotonic())
+        play(recorder, packets, 1)
+        await wait_for_async(lambda: ("ev1", False, None) in reports, "the clip opened")
+        recorder.switch(False)  # no end asked for: switching off ends it now
+        await wait_for_async(lambda: any(r[:2] == ("ev1", True) for r in reports), "clip done")
+        recorder.begin("ev2", time.monotonic())
+        play(recorder, packets, 1)
+    (done,) = [r for r in reports if r[1]]
+    assert done[2] is not None
+    assert done[2] > 0
+    assert clip_duration(tmp_path / "ev1.mp4") == pytest.approx(done[2], abs=0.2)
+    assert not (tmp_path / "ev2.mp4").exists()  # nothing is recorded while switched off
+    assert [r[0] for r in reports] == ["ev1", "ev1"]
+
+
+async def test_a_full_disk_ends_the_clip_cleanly(
+    small_disk: tuple[Path, int], source: tuple[av.VideoStream, list[av.Packet]]
+) -> None:
+    clips, limit = small_disk
+    if limit:
+        pytest.skip("needs a small tmpfs (root may mount one)")
+    stream, packets = source  # ~650 KB a play: the 256 KiB disk fills during the first
+    async with recording(clips) as (recorder, reports):
+        recorder.opened(stream)
+        recorder.begin("ev1", 0.0)
+        play(recorder, packets, 2)
+        await wait_for_async(lambda: any(r[1] for r in reports), "the clip ended by the disk")
+        recorder.begin("ev2", 0.0)  # the disk is still full: no clip, no crash
+        play(recorder, packets, 1)
+    assert recorder.dropped == 0
+    done = {event_id: duration for event_id, finished, duration in reports if finished}
+    assert "ev1" in done
+    if done["ev1"] is None:  # nothing playable made it: no file is left behind
+        assert not (clips / "ev1.mp4").exists()
+    else:  # what was written plays
+        assert clip_duration(clips / "ev1.mp4") is not None
