@@ -139,3 +139,16 @@ async def test_paired_app_connects_while_a_stranger_hammers(
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
+
+
+async def test_malformed_candidates_are_ignored(
+    stack: Stack, registrar: RegistrarClient, device: tuple[str, bytes]
+) -> None:
+    silent = without(await datachannel_offer_sdp(), "a=candidate:", "a=end-of-candidates")
+    offer = data_offer(silent)
+    await asyncio.wait_for(registrar.exchange(stack.peer_id, offer), 10)
+    for text in ("candidate:1 1 udp", "candidate:x x x x x x x x", "candidate:", 42):
+        candidate = {"candidate": text, "sdpMid": "0", "sdpMLineIndex": 0}
+        payload = {"candidate": candidate, "type": "data", "connectionId": offer["connectionId"]}
+        await registrar.send("CANDIDATE", stack.peer_id, payload)
+    await app_is_served(registrar, stack.peer_id, device)  # the edge is still registered
