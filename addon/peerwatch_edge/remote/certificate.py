@@ -27,6 +27,16 @@ _LOGGER = logging.getLogger(__name__)
 CERT_FILE: Final = "peer_cert.pem"
 VALID_DAYS: Final = 3650
 RENEW_BEFORE: Final = timedelta(days=30)
+SDP_ERRORS: Final = (
+    AssertionError,
+    AttributeError,
+    IndexError,
+    KeyError,
+    StopIteration,
+    TypeError,
+    ValueError,
+)
+"""What aiortc's SDP and candidate parsers raise on malformed text (they assert, not validate)."""
 
 
 def fingerprint_of_der(der: bytes) -> str:
@@ -107,9 +117,13 @@ def remote_fingerprint(sdp: str) -> str:
 
     aiortc requires every fingerprint of a supported algorithm to match the DTLS certificate, so
     the sha-256 one of the `m=application` section is what the peer really presents.
-    Raises `ValueError` for an SDP with no DataChannel or no single sha-256 fingerprint.
+    Raises `ValueError` for malformed SDP, or one with no DataChannel or no single sha-256
+    fingerprint.
     """
-    description = SessionDescription.parse(sdp)
+    try:
+        description = SessionDescription.parse(sdp)
+    except SDP_ERRORS:
+        raise ValueError("the offer is not valid SDP") from None
     media = [m for m in description.media if m.kind == "application"]
     if len(media) != 1 or media[0].dtls is None:
         msg = "the offer must have exactly one DataChannel section with DTLS parameters"

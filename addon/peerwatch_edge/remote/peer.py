@@ -6,6 +6,12 @@ any offer it will not answer, with an EXPIRE to the caller: PeerJS has no per-co
 and npm peerjs 1.5 turns an EXPIRE into a `peer-unavailable` error at once, where an unanswered
 offer leaves the call waiting forever. (LEAVE would close every connection the caller has with
 this edge, its DataChannel included.)
+
+Slots: at most `MAX_CONNECTIONS` connections, `MAX_PER_SOURCE` per caller (PeerJS `src`), and at
+most `MAX_UNAUTHENTICATED` that have not yet authenticated as a paired device. An offer that finds
+no room displaces the oldest unauthenticated connection (of its own caller first); authenticated
+sessions are never displaced, so a stranger's offers, from however many ids, cannot keep a
+paired app out. An offer that fails, for whatever reason, frees its slot at once.
 """
 
 from __future__ import annotations
@@ -23,19 +29,19 @@ from aiortc import (
     RTCPeerConnection,
     RTCSessionDescription,
 )
-from aiortc.exceptions import (
-    InternalError,
-    InvalidAccessError,
-    InvalidStateError,
-    OperationError,
-)
 from aiortc.sdp import candidate_from_sdp
 
 from ..api.auth import load_edge_id, load_token
 from ..bus import EventBus
 from ..config import ApiConfig, EdgeConfig
 from ..devices import DeviceRegistry
-from .certificate import fingerprint_of, load_certificate, remote_fingerprint, use_certificate
+from .certificate import (
+    SDP_ERRORS,
+    fingerprint_of,
+    load_certificate,
+    remote_fingerprint,
+    use_certificate,
+)
 from .rpc import ApiClient
 from .session import Context, Session
 from .signaling import Message, Signaling, load_identity
@@ -44,8 +50,10 @@ from .udp import enlarge_udp_buffers
 _LOGGER = logging.getLogger(__name__)
 
 MAX_CONNECTIONS: Final = 16
+MAX_UNAUTHENTICATED: Final = 8
+MAX_PER_SOURCE: Final = 4
 MAX_PENDING_CANDIDATES: Final = 64
-CHANNEL_WAIT: Final = 15.0
+CHANNEL_WAIT: Final = 10.0
 
 
 def local_api_url(api: ApiConfig) -> str:
@@ -58,13 +66,27 @@ def local_api_url(api: ApiConfig) -> str:
 
 @dataclass(slots=True, eq=False)
 class Connection:
-    """One PeerJS data connection: its RTCPeerConnection and the candidates that came early."""
+    """One PeerJS data connection: the task that answers and serves it, its RTCPeerConnection,
+    the candidates that came early and, once its DataChannel is open, its `Session`."""
 
     src: str
     connection_id: str
+    task: asyncio.Task[None] | None = None
     pc: RTCPeerConnection | None = None
+    answered: bool = False
+    session: Session | None = None
     pending: list[dict[str, Any]] = field(default_factory=list)
     tasks: set[asyncio.Task[None]] = field(default_factory=set)
+
+    @property
+    def key(self) -> tuple[str, str]:
+        """Its key in the peer's table: (src, connectionId)."""
+        return (self.src, self.connection_id)
+
+    @property
+    def authenticated(self) -> bool:
+        """Whether a paired device proved its key (or paired) on it."""
+        return self.session is not None and self.session.device is not None
 
 
 class RemotePeer:
@@ -109,11 +131,6 @@ class RemotePeer:
         """`connecting`, `connected`, `error` or `stopped`."""
         return self.signaling.status
 
-    @property
-    def sessions(self) -> int:
-        """Open data connections."""
-        return len(self._connections)
-
     async def start(self) -> None:
         """Start registering (returns at once; the registrar may be down)."""
         await self._context.api.start()
@@ -123,19 +140,18 @@ class RemotePeer:
     async def stop(self) -> None:
         """Close every connection and the registration."""
         await self.signaling.stop()
-        await asyncio.gather(
-            *(self._close(conn) for conn in tuple(self._connections.values())),
-            return_exceptions=True,
-        )
+        for conn in tuple(self._connections.values()):
+            self._drop(conn)
         for task in tuple(self._tasks):
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
         await self._context.api.close()
 
-    def _spawn(self, coro: Any, name: str) -> None:  # noqa: ANN401
+    def _spawn(self, coro: Any, name: str) -> asyncio.Task[None]:  # noqa: ANN401
         task = asyncio.create_task(coro, name=name)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
+        return task
 
     # --- signaling ---------------------------------------------------------------------------
 
@@ -147,7 +163,7 @@ class RemotePeer:
             return
         if kind == "LEAVE":
             for conn in [c for c in self._connections.values() if c.src == src]:
-                self._spawn(self._close(conn), "remote-leave")
+                self._drop(conn)
             return
         if kind == "EXPIRE":
             _LOGGER.debug("registrar: messages to %s expired", src)
@@ -158,13 +174,13 @@ class RemotePeer:
         key = (src, payload["connectionId"])
         conn = self._connections.get(key)
         if kind == "OFFER" and conn is None:
-            refusal = self._refusal(payload)
+            refusal = self._refusal(payload) or self._make_room(src)
             if refusal:
                 _LOGGER.info("refusing the offer of %s: %s", src, refusal)
                 self._spawn(self._refuse(src), "remote-refuse")
                 return
             conn = self._connections[key] = Connection(src, key[1])
-            self._spawn(self._answer(conn, payload), "remote-offer")
+            conn.task = self._spawn(self._answer(conn, payload), "remote-offer")
         elif kind == "CANDIDATE" and conn is not None:
             if conn.pc is None or conn.pc.remoteDescription is None:
                 if len(conn.pending) < MAX_PENDING_CANDIDATES:
@@ -178,8 +194,25 @@ class RemotePeer:
             return f"{payload.get('type')!r} connections are not served (live video rides RPC)"
         if payload.get("serialization") != "raw":
             return "serialization must be raw"
-        if len(self._connections) >= MAX_CONNECTIONS:
-            return f"{MAX_CONNECTIONS} connections are open"
+        return None
+
+    def _make_room(self, src: str) -> str | None:
+        """Make room for an offer of `src` by dropping the oldest unauthenticated connection
+        (of `src` itself when it has `MAX_PER_SOURCE`), or say why the offer is refused."""
+        own = [c for c in self._connections.values() if c.src == src]
+        if len(own) >= MAX_PER_SOURCE:
+            candidates = own
+        else:
+            unauthenticated = [c for c in self._connections.values() if not c.authenticated]
+            full = len(self._connections) >= MAX_CONNECTIONS
+            if not full and len(unauthenticated) < MAX_UNAUTHENTICATED:
+                return None
+            candidates = unauthenticated
+        victim = next((c for c in candidates if not c.authenticated), None)
+        if victim is None:
+            return f"{len(candidates)} authenticated sessions are open"
+        _LOGGER.debug("dropping the unauthenticated connection of %s for a new offer", victim.src)
+        self._drop(victim)
         return None
 
     async def _refuse(self, src: str) -> None:
@@ -196,7 +229,7 @@ class RemotePeer:
             return
         try:
             ice = candidate_from_sdp(text.removeprefix("candidate:"))
-        except (ValueError, IndexError):
+        except SDP_ERRORS:
             _LOGGER.debug("ignoring malformed candidate from %s", conn.src)
             return
         ice.sdpMid = candidate.get("sdpMid")
@@ -213,22 +246,39 @@ class RemotePeer:
         task.add_done_callback(conn.tasks.discard)
 
     async def _answer(self, conn: Connection, payload: dict[str, Any]) -> None:
-        src = conn.src
+        """Answer an OFFER and serve its session; whatever happens, free its slot at the end.
+
+        An offer that fails before its ANSWER was sent gets an EXPIRE.
+        """
+        try:
+            async with asyncio.timeout(CHANNEL_WAIT):
+                channel, fp_app = await self._connect(conn, payload)
+            conn.session = Session(channel, self._context, fp_app)
+            await conn.session.run()
+        except Exception as err:  # aiortc raises any kind for an offer it cannot use
+            _LOGGER.info(
+                "data connection from %s failed: %s: %s",
+                conn.src,
+                type(err).__name__,
+                err,
+                exc_info=_LOGGER.isEnabledFor(logging.DEBUG),
+            )
+            if not conn.answered:
+                await self._refuse(conn.src)
+        finally:
+            await self._close(conn)
+
+    async def _connect(
+        self, conn: Connection, payload: dict[str, Any]
+    ) -> tuple[RTCDataChannel, str]:
+        """Send the ANSWER, wait for the app's DataChannel; return it and the app's fingerprint."""
         sdp = payload.get("sdp")
         offer = sdp.get("sdp") if isinstance(sdp, dict) else None
-        try:
-            if not isinstance(offer, str):
-                raise ValueError("the offer has no SDP")
-            fp_app = remote_fingerprint(offer)
-        except ValueError as err:
-            _LOGGER.info("refusing the offer of %s: %s", src, err)
-            await self._close(conn)
-            await self._refuse(src)
-            return
-        pc = RTCPeerConnection(RTCConfiguration(iceServers=self._ice))
+        if not isinstance(offer, str):
+            raise ValueError("the offer has no SDP")
+        fp_app = remote_fingerprint(offer)
+        pc = conn.pc = RTCPeerConnection(RTCConfiguration(iceServers=self._ice))
         use_certificate(pc, self.certificate)
-        conn.pc = pc
-        connection_id = conn.connection_id
         channel_ready: asyncio.Future[RTCDataChannel] = asyncio.get_running_loop().create_future()
 
         @pc.on("datachannel")
@@ -239,46 +289,45 @@ class RemotePeer:
                 channel.close()
 
         @pc.on("connectionstatechange")
-        async def on_state() -> None:
+        def on_state() -> None:
             if pc.connectionState in ("failed", "closed"):
-                await self._close(conn)
+                self._drop(conn)
 
-        try:
-            await pc.setRemoteDescription(RTCSessionDescription(sdp=offer, type="offer"))
-            for early in conn.pending:
-                self._add_candidate(conn, early)
-            conn.pending.clear()
-            await pc.setLocalDescription(await pc.createAnswer())
-            enlarge_udp_buffers(pc)
-            answer = {
-                "sdp": {"type": "answer", "sdp": pc.localDescription.sdp},
-                "type": "data",
-                "connectionId": connection_id,
-            }
-            if not await self.signaling.send("ANSWER", src, answer):
-                raise ConnectionError("registrar unreachable")
-            channel = await asyncio.wait_for(channel_ready, CHANNEL_WAIT)
-        except (
-            ValueError,
-            ConnectionError,
-            TimeoutError,
-            InternalError,
-            InvalidAccessError,
-            InvalidStateError,
-            OperationError,
-        ) as err:
-            _LOGGER.info("data connection from %s failed: %s", src, err or type(err).__name__)
-            await self._close(conn)
-            return
-        await Session(channel, self._context, fp_app).run()
-        await self._close(conn)
+        await pc.setRemoteDescription(RTCSessionDescription(sdp=offer, type="offer"))
+        for early in conn.pending:
+            self._add_candidate(conn, early)
+        conn.pending.clear()
+        await pc.setLocalDescription(await pc.createAnswer())
+        enlarge_udp_buffers(pc)
+        answer = {
+            "sdp": {"type": "answer", "sdp": pc.localDescription.sdp},
+            "type": "data",
+            "connectionId": conn.connection_id,
+        }
+        if not await self.signaling.send("ANSWER", conn.src, answer):
+            raise ConnectionError("registrar unreachable")
+        conn.answered = True
+        return await channel_ready, fp_app
+
+    def _drop(self, conn: Connection) -> None:
+        """Free the connection's slot now and end its task, which closes the connection."""
+        if self._connections.get(conn.key) is conn:
+            del self._connections[conn.key]
+            if conn.task is not None:
+                conn.task.cancel()
 
     async def _close(self, conn: Connection) -> None:
-        if self._connections.get((conn.src, conn.connection_id)) is conn:
-            del self._connections[(conn.src, conn.connection_id)]
+        if self._connections.get(conn.key) is conn:
+            del self._connections[conn.key]
         for task in tuple(conn.tasks):
             task.cancel()
         if conn.pc is not None:
             # aiortc may be closing it already (remote hung up); a cancelled waiter would cancel
             # aiortc's own close future, so the close is shielded.
-            await asyncio.shield(conn.pc.close())
+            await asyncio.shield(_close_quietly(conn.pc))
+
+
+async def _close_quietly(pc: RTCPeerConnection) -> None:
+    """Close `pc`; aiortc's close can trip over an offer it applied only in part."""
+    with contextlib.suppress(Exception):
+        await pc.close()

@@ -173,6 +173,8 @@ class Session:
             frame = json.loads(data)
         except ValueError:
             raise ProtocolError("bad_request", "not JSON") from None
+        except RecursionError:
+            raise ProtocolError("bad_request", "JSON nested too deeply") from None
         if not isinstance(frame, dict) or not isinstance(frame.get("type"), str):
             raise ProtocolError("bad_request", "a frame is a JSON object with a type")
         return frame

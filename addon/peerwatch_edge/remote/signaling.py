@@ -197,7 +197,10 @@ class Signaling:
         elif kind in ("ERROR", "INVALID-KEY"):
             raise RegistrarError(f"registrar error: {msg or kind}")
         elif kind in RELAYED:
-            self._on_message(message)
+            try:
+                self._on_message(message)
+            except Exception:  # a stranger's message must never end the registration
+                _LOGGER.exception("error handling a %s message", kind)
         else:
             _LOGGER.debug("ignoring registrar message %r", kind)
 
