@@ -9,7 +9,6 @@ import asyncio
 import contextlib
 import secrets
 from collections.abc import AsyncIterator, Iterator
-from pathlib import Path
 from typing import Any
 
 import aiohttp
@@ -27,10 +26,8 @@ HAMMER_INTERVAL = 0.5  # seconds between two offers of the stranger while the ap
 
 
 @pytest.fixture(scope="module")
-def stack(
-    tmp_path_factory: pytest.TempPathFactory, models_dir: Path, video_path: Path
-) -> Iterator[Stack]:
-    made = make_stack(tmp_path_factory.mktemp("hostile"), models_dir, video_path)
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    made = make_stack(tmp_path_factory.mktemp("hostile"))
     yield made
     stop_stack(made)
 
@@ -44,7 +41,7 @@ async def registrar(stack: Stack) -> AsyncIterator[RegistrarClient]:
 @pytest.fixture
 async def device(stack: Stack, registrar: RegistrarClient) -> tuple[str, bytes]:
     """A device paired over a link that is closed again."""
-    async with aiohttp.ClientSession(stack.api_url, headers=stack.auth) as http:
+    async with aiohttp.ClientSession(stack.edge.url, headers=stack.edge.auth) as http:
         link = await paired_link(http, registrar, stack.peer_id)
     await link.close()
     assert link.device is not None
