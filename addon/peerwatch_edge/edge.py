@@ -23,7 +23,7 @@ from typing import Any, Final
 
 from . import __version__
 from .bus import EventBus
-from .camera import Camera
+from .camera import Camera, Outlets
 from .config import EdgeConfig
 from .detectors import Detectors, Models
 from .settings import CameraSettings
@@ -47,12 +47,11 @@ class Edge:
         )
         self.models: Models | None = None
         self.settings = CameraSettings(self.data_dir)
+        outlets = Outlets(self.store, self.bus, self.executor)
         self.cameras: dict[str, Camera] = {
             camera.id: Camera(
                 camera,
-                store=self.store,
-                bus=self.bus,
-                executor=self.executor,
+                outlets,
                 detection_enabled=self.settings.detection_enabled(camera.id),
                 on_setting=self._save_settings,
             )

@@ -38,10 +38,6 @@ class Face:
     has_image: bool = False
     """Its crop is stored (`/events/{id}/face.jpg`)."""
 
-    def to_dict(self) -> dict[str, Any]:
-        """Return the face as the API sends it."""
-        return {"score": self.score, "box": list(self.box), "has_image": self.has_image}
-
 
 @dataclass(slots=True)
 class Event:
@@ -70,7 +66,8 @@ class Event:
         data = asdict(self)
         data["kind"] = str(self.kind)
         data["box"] = list(self.box) if self.box is not None else None
-        data["face"] = self.face.to_dict() if self.face is not None else None
+        if self.face is not None:
+            data["face"]["box"] = list(self.face.box)
         for key in ("started_at", "updated_at", "ended_at"):
             data[key] = iso(getattr(self, key))
         return data

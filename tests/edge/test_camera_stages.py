@@ -17,7 +17,7 @@ import pytest
 from peerwatch_edge.bus import EventBus, Subscription
 from peerwatch_edge.camera import Analysis, Frame
 from peerwatch_edge.camera.analyser import Rules
-from peerwatch_edge.camera.events import EventPipeline
+from peerwatch_edge.camera.events import EventPipeline, Outlets
 from peerwatch_edge.camera.feed import Feed
 from peerwatch_edge.config import CameraConfig, parse_config
 from peerwatch_edge.detectors import Detection
@@ -108,7 +108,7 @@ async def running(
 ) -> AsyncIterator[tuple[EventPipeline, Analyses, Subscription]]:
     """A started pipeline fed by the test, and its bus messages; stopped on the way out."""
     bus = EventBus()
-    pipeline = EventPipeline(camera_config(tmp_path), store=store, bus=bus, executor=executor)
+    pipeline = EventPipeline(camera_config(tmp_path), Outlets(store, bus, executor))
     analyses = Analyses()
     async with bus.subscribe() as subscription:
         pipeline.start(analyses)

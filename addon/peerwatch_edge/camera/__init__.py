@@ -13,21 +13,18 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
-from concurrent.futures import Executor
 from contextlib import AbstractAsyncContextManager
 
-from ..bus import EventBus
 from ..config import CameraConfig
 from ..detectors import Detectors
 from ..model import CameraStatus
 from ..sources import FrameSource, open_source
-from ..store import EventStore
 from .analyser import MAX_PENDING, Analyser, Analysis
-from .events import EventPipeline
+from .events import EventPipeline, Outlets
 from .feed import Feed, Frame, FrameSubscription
 from .recorder import Recorder
 
-__all__ = ["MAX_PENDING", "Analysis", "Camera", "Frame", "FrameSubscription"]
+__all__ = ["MAX_PENDING", "Analysis", "Camera", "Frame", "FrameSubscription", "Outlets"]
 
 
 class Camera:
@@ -36,10 +33,8 @@ class Camera:
     def __init__(
         self,
         config: CameraConfig,
+        outlets: Outlets,
         *,
-        store: EventStore,
-        bus: EventBus,
-        executor: Executor,
         detection_enabled: bool = True,
         on_setting: Callable[[Camera], None] | None = None,
         source: FrameSource | None = None,
@@ -47,15 +42,15 @@ class Camera:
         self.config = config
         self.id = config.id
         self.name = config.name
-        self.bus = bus
+        self.bus = outlets.bus
         self._on_setting = on_setting
         self.feed = Feed(config, source or open_source(config), self._publish_status)
         self.analyser = Analyser(config, enabled=detection_enabled)
         self.recorder: Recorder | None = None
-        self.events = EventPipeline(config, store=store, bus=bus, executor=executor)
+        self.events = EventPipeline(config, outlets)
         if config.record.enabled:
             self.recorder = Recorder(
-                config.id, config.record, store.clips_dir, self.events.clip_reported
+                config.id, config.record, outlets.store.clips_dir, self.events.clip_reported
             )
             self.feed.source.sink = self.recorder
             self.events.clips = self.recorder

@@ -18,6 +18,7 @@ import time
 from collections.abc import Iterator
 from concurrent.futures import Executor
 from contextlib import contextmanager, suppress
+from dataclasses import dataclass
 from typing import Final, Literal, Protocol
 
 from ..bus import EventBus
@@ -57,27 +58,28 @@ class Clips(Protocol):
         ...
 
 
+@dataclass(slots=True, frozen=True)
+class Outlets:
+    """Where every camera's events go: the store, the bus, and the threads that draw pictures."""
+
+    store: EventStore
+    bus: EventBus
+    executor: Executor
+
+
 class EventPipeline:
     """Turns one camera's analyses into stored and published events."""
 
-    def __init__(
-        self,
-        config: CameraConfig,
-        *,
-        store: EventStore,
-        bus: EventBus,
-        executor: Executor,
-        clips: Clips | None = None,
-    ) -> None:
+    def __init__(self, config: CameraConfig, outlets: Outlets, clips: Clips | None = None) -> None:
         self.tracker = Tracker(
             config.id,
             config.end_after,
             config.confirm_frames,
             attach_faces="object" in config.detect and "person" in config.objects.labels,
         )
-        self.store = store
-        self.bus = bus
-        self.executor = executor
+        self.store = outlets.store
+        self.bus = outlets.bus
+        self.executor = outlets.executor
         self.clips = clips
         self.enabled = True
         """Whether detection is on; switching it off ends every live event."""
