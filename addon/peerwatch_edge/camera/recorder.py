@@ -2,8 +2,8 @@
 
 Who owns what:
 - The feed's reader thread hands over each demuxed packet (`opened`, `packet`) through one
-  bounded queue, never waiting: when the writer falls behind, packets are dropped (counted) and
-  the clips open across the gap end there.
+  queue, never waiting: when the writer falls `QUEUE_SIZE` items behind, packets are dropped
+  (counted) and the clips open across the gap end there.
 - The writer thread owns everything else: the ring of packets reaching back to the keyframe
   before `pre_roll` seconds, the open clips (PyAV output containers) and their files. Packets
   are copied into each clip as they are, with timestamps moved to the clip's start: no decode,
@@ -141,7 +141,7 @@ class Recorder:
         self.config = config
         self.clips_dir = clips_dir
         self._on_clip = on_clip
-        self._queue: queue.Queue[object] = queue.Queue(QUEUE_SIZE)
+        self._queue: queue.Queue[object] = queue.Queue()
         self._thread: threading.Thread | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self.dropped = 0
@@ -173,7 +173,7 @@ class Recorder:
         """Finish the open clips and stop the writer thread."""
         if self._thread is None:
             return
-        await asyncio.to_thread(self._queue.put, _STOP)
+        self._queue.put_nowait(_STOP)
         await asyncio.to_thread(self._thread.join, 30.0)
 
     def begin(self, event_id: str, since: float) -> None:
@@ -190,10 +190,7 @@ class Recorder:
         self._command(_Switch(enabled))
 
     def _command(self, command: object) -> None:
-        try:
-            self._queue.put_nowait(command)
-        except queue.Full:  # the writer is far behind: wait rather than lose a command
-            self._queue.put(command)
+        self._queue.put_nowait(command)  # never refused: only packets are dropped
 
     # --- reader thread ---------------------------------------------------------------------
 
@@ -206,10 +203,10 @@ class Recorder:
         self._offer(_Held(packet, shift, time.monotonic()))
 
     def _offer(self, item: object) -> None:
-        try:
-            self._queue.put_nowait(item)
-        except queue.Full:
+        if self._queue.qsize() >= QUEUE_SIZE:  # the writer is far behind (a slow disk)
             self.dropped += 1
+            return
+        self._queue.put_nowait(item)
 
     # --- writer thread ---------------------------------------------------------------------
 
