@@ -21,6 +21,7 @@ _LOGGER = logging.getLogger(__name__)
 _GUID = b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
 MAX_HEAD = 8192  # bytes of request line and headers
 CLOSE_GRACE = 2.0  # seconds a closing socket waits for the peer's close frame
+HANDSHAKE_TIMEOUT = 10.0  # seconds a connection may take to send its first request
 
 OP_CONT, OP_TEXT, OP_BINARY, OP_CLOSE, OP_PING, OP_PONG = 0x0, 0x1, 0x2, 0x8, 0x9, 0xA
 
@@ -187,8 +188,13 @@ class WsConn(asyncio.Protocol):
     # -- asyncio.Protocol ------------------------------------------------------------------
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        """Start reading the request."""
+        """Start reading the request, which must come within HANDSHAKE_TIMEOUT."""
         self.transport = transport  # type: ignore[assignment] (uvloop's are not subclasses)
+        asyncio.get_running_loop().call_later(HANDSHAKE_TIMEOUT, self._handshake_timeout)
+
+    def _handshake_timeout(self) -> None:
+        if self._path and self.transport is not None:  # neither upgraded nor handed over
+            self.transport.abort()
 
     def connection_lost(self, exc: Exception | None) -> None:
         """Tell the subclass once, if the socket had been opened."""

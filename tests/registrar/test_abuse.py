@@ -240,3 +240,14 @@ def test_forwarded_for_with_ports_and_brackets() -> None:
     assert client_ip("10.0.0.1", ["[2001:db8::8]"], trusted) == "2001:db8::8"
     assert client_ip("10.0.0.1", ["2001:db8::9"], trusted) == "2001:db8::9"
     assert client_ip("10.0.0.1", ["198.51.100.1:1, 10.0.0.2:80"], trusted) == "198.51.100.1"
+
+
+async def test_a_connection_that_never_finishes_its_request_is_dropped(registrar_factory) -> None:
+    reg = registrar_factory()
+    reader, writer = await asyncio.open_connection("127.0.0.1", reg.port)
+    writer.write(b"GET /peerjs?key=peerjs&id=slow&token=t HTTP/1.1\r\nHost: x\r\n")  # no end
+    started = time.monotonic()
+    with contextlib.suppress(ConnectionResetError):  # closed by the server (RST or FIN)
+        assert await asyncio.wait_for(reader.read(), 30) == b""
+    assert time.monotonic() - started > 5  # after the handshake timeout, not at once
+    writer.close()
