@@ -104,8 +104,8 @@ class WsConn(asyncio.Protocol):
     """
 
     __slots__ = (
-        "_buf", "_frag", "_frag_op", "_http", "_limits", "_path", "_task", "closing", "stalled",
-        "transport",
+        "_buf", "_frag", "_frag_op", "_http", "_limits", "_path", "_task", "_timer", "closing",
+        "stalled", "transport",
     )  # fmt: skip
 
     def __init__(self, limits: Limits, path: str, http: HttpFactory) -> None:
@@ -116,6 +116,7 @@ class WsConn(asyncio.Protocol):
         self._frag: list[bytes] | None = None
         self._frag_op = OP_TEXT
         self._task: asyncio.Task[None] | None = None
+        self._timer: asyncio.TimerHandle | None = None
         self.transport: asyncio.Transport | None = None
         self.closing = False
         self.stalled = 0.0  # loop time writing paused (buffer above the high-water mark)
@@ -190,14 +191,17 @@ class WsConn(asyncio.Protocol):
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         """Start reading the request, which must come within HANDSHAKE_TIMEOUT."""
         self.transport = transport  # type: ignore[assignment] (uvloop's are not subclasses)
-        asyncio.get_running_loop().call_later(HANDSHAKE_TIMEOUT, self._handshake_timeout)
+        self._timer = asyncio.get_running_loop().call_later(HANDSHAKE_TIMEOUT, self.abort)
 
-    def _handshake_timeout(self) -> None:
-        if self._path and self.transport is not None:  # neither upgraded nor handed over
-            self.transport.abort()
+    def _handshake_done(self) -> None:
+        """The request was read: stop its timer (freed now, not in HANDSHAKE_TIMEOUT)."""
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
 
     def connection_lost(self, exc: Exception | None) -> None:
         """Tell the subclass once, if the socket had been opened."""
+        self._handshake_done()
         self.closing = True
         opened = self._path == ""
         self.transport = None
@@ -232,6 +236,7 @@ class WsConn(asyncio.Protocol):
             if len(buf) > MAX_HEAD:
                 self._reply(_response("431 Request Header Fields Too Large"))
             return
+        self._handshake_done()
         lines = buf[:end].decode("latin-1").split("\r\n")
         method, _, rest = lines[0].partition(" ")
         target = rest.rpartition(" ")[0]
