@@ -15,6 +15,7 @@ from .store import Claim, Queued, Registration, RemoteHandler, Store
 
 _LOGGER = logging.getLogger(__name__)
 
+REDIS_CONNECTIONS = 32  # per node
 _P = "pw:"  # every key and channel starts with this
 _ID, _QUEUE, _ROOM = _P + "id:", _P + "q:", _P + "room:"
 _ROOMS_OF, _NODE = _P + "rooms-of:", _P + "node:"
@@ -124,7 +125,12 @@ class RedisStore(Store):
 
     def __init__(self, node: str, url: str, ttl: float) -> None:
         super().__init__(node)
-        self._redis = aioredis.Redis.from_url(url, decode_responses=True)
+        # A bounded pool that waits for a free connection: a burst of registrations queues here
+        # (the default pool refuses the 101st concurrent command).
+        pool = aioredis.BlockingConnectionPool.from_url(
+            url, max_connections=REDIS_CONNECTIONS, decode_responses=True
+        )
+        self._redis = aioredis.Redis(connection_pool=pool)
         self._ttl_ms = int(ttl * 1000)
         self._listener: asyncio.Task[None] | None = None
         self._subscribed = False
