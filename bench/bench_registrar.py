@@ -14,6 +14,7 @@ import argparse
 import json
 import os
 import resource
+import shutil
 import socket
 import subprocess
 import sys
@@ -151,20 +152,24 @@ class Result:
 
 
 class Server:
-    """One server under test, started fresh for each phase."""
+    """One server under test, started fresh for each phase: `copies` processes on one port."""
 
-    def __init__(self, name: str, argv_for_port: list[str], log_dir: Path) -> None:
+    def __init__(self, name: str, argv_for_port: list[str], log_dir: Path, copies: int = 1) -> None:
         self.name = name
         self.argv = argv_for_port
         self.log = log_dir / f"{name}.log"
-        self.proc: subprocess.Popen[bytes] | None = None
+        self.copies = copies
+        self.procs: list[subprocess.Popen[bytes]] = []
         self.port = 0
 
     def __enter__(self) -> Server:
         self.port = free_port()
         argv = [a.replace("{port}", str(self.port)) for a in self.argv]
         with self.log.open("ab") as log:
-            self.proc = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT, cwd=REPO)
+            self.procs = [
+                subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT, cwd=REPO)
+                for _ in range(self.copies)
+            ]
         deadline = time.monotonic() + 20
         while time.monotonic() < deadline:
             try:
@@ -174,26 +179,61 @@ class Server:
                 time.sleep(0.1)
         else:
             raise RuntimeError(f"{self.name} did not start; see {self.log}")
-        time.sleep(1.0)  # let it settle before the baseline sample
+        time.sleep(1.0 + self.copies)  # let them all settle before the baseline sample
         return self
 
     def __exit__(self, *exc: object) -> None:
-        assert self.proc is not None
-        self.proc.terminate()
-        try:
-            self.proc.wait(10)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
+        for proc in self.procs:
+            proc.terminate()
+        for proc in self.procs:
+            try:
+                proc.wait(10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
 
     @property
     def pid(self) -> int:
-        assert self.proc is not None
-        return self.proc.pid
+        return self.procs[0].pid
+
+    def rss(self) -> int:
+        """RSS of all its processes, KiB."""
+        return sum(rss_kb(proc.pid) for proc in self.procs)
 
     @property
     def ws_url(self) -> str:
         return f"ws://127.0.0.1:{self.port}/peerjs"
+
+
+class Redis:
+    """A throwaway redis-server for the cluster phase."""
+
+    def __init__(self, log_dir: Path) -> None:
+        self.log = log_dir / "redis.log"
+        self.port = free_port()
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    def __enter__(self) -> Redis:
+        argv = ["redis-server", "--port", str(self.port), "--save", "", "--appendonly", "no"]
+        with self.log.open("ab") as log:
+            self.proc = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            try:
+                socket.create_connection(("127.0.0.1", self.port), timeout=0.5).close()
+                return self
+            except OSError:
+                time.sleep(0.1)
+        raise RuntimeError(f"redis-server did not start; see {self.log}")
+
+    def __exit__(self, *exc: object) -> None:
+        assert self.proc is not None
+        self.proc.terminate()
+        self.proc.wait(10)
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
 
 
 class LoadGen:
@@ -238,7 +278,7 @@ def run_hold(
     sockets each (one process may hold only so many files), each from its own loopback
     address; sample RSS after a short settle. A level that fails records how many were held."""
     out: dict[int, dict[str, float]] = {}
-    base = rss_kb(server.pid)
+    base = server.rss()
     count = -(-max(levels) // per_gen)
     gens = [
         LoadGen(script, "hold", server.ws_url, ",".join(str(-(-n // count)) for n in levels),
@@ -252,7 +292,7 @@ def run_hold(
             secs = max(g["secs"] for g in got)
             errors = [g["error"] for g in got if g.get("error")]
             time.sleep(2)
-            rss = rss_kb(server.pid)
+            rss = server.rss()
             out[level] = {"held": held, "secs": secs, "kb_per_socket": (rss - base) / held,
                           "rss": rss}  # fmt: skip
             print(
@@ -336,7 +376,24 @@ def main() -> None:
                 result.hold = run_hold(server, script, levels, per_gen)
             with Server(name, argv, tmpdir) as server:
                 result.relay = run_relay(server, script, args.clients, secs)
-    report(results, levels, args.clients)
+        report(results, levels, args.clients)
+        if not args.quick and shutil.which("redis-server"):
+            run_cluster(ours, tmpdir, script, args.most, per_gen=per_gen, file_limit=want)
+
+
+def run_cluster(
+    ours: list[str], tmpdir: Path, script: Path, most: int, *, per_gen: int, file_limit: int
+) -> None:
+    """Past one process's open-file limit: registrars on one port (SO_REUSEPORT), each filled
+    to about 4/5 of its limit, sharing a Redis, hold `most` idle sockets together."""
+    nodes = -(-most // (file_limit * 4 // 5))
+    print(f"\n== peerwatch, {nodes} nodes on one port sharing a Redis", flush=True)
+    with Redis(tmpdir) as redis:
+        argv = [*ours, "--reuse-port", "--redis-url", redis.url, "--redis-ttl", "60"]
+        with Server(f"peerwatch x{nodes}", argv, tmpdir, copies=nodes) as server:
+            run_hold(server, script, [most], per_gen)
+            assert redis.proc is not None
+            print(f"  redis-server RSS {rss_kb(redis.proc.pid) / 1024:.0f} MiB", flush=True)
 
 
 def report(results: dict[str, Result], levels: list[int], clients: int) -> None:

@@ -37,7 +37,11 @@ async def run(settings: Settings) -> None:
     assert http is not None
     loop = asyncio.get_running_loop()
     server = await loop.create_server(
-        lambda: hub.connection(http), settings.host, settings.port, backlog=4096
+        lambda: hub.connection(http),
+        settings.host,
+        settings.port,
+        backlog=4096,
+        reuse_port=settings.reuse_port,
     )
     _LOGGER.info(
         "listening",

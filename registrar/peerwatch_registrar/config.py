@@ -50,6 +50,7 @@ class Settings:
     trusted_proxies: tuple[IPNetwork, ...] = ()
     redis_url: str | None = None
     redis_ttl: float = 15.0
+    reuse_port: bool = False
     static_dir: Path | None = None
     sweep_interval: float = 0.5
 
@@ -121,6 +122,9 @@ def parse_args(argv: list[str] | None = None) -> Settings:
     p.add_argument("--trusted-proxy", action="append", default=[], metavar="CIDR", nargs="+")
     p.add_argument("--redis-url", default=None)
     p.add_argument("--redis-ttl", type=float, default=d.redis_ttl, metavar="S")
+    p.add_argument("--reuse-port", action="store_true",
+                   help="share the port with other nodes on this host (SO_REUSEPORT; with "
+                        "--redis-url, to hold more sockets than one process may open)")  # fmt: skip
     p.add_argument("--static", type=Path, default=None, metavar="DIR")
     a = p.parse_args(argv)
 
@@ -173,5 +177,6 @@ def parse_args(argv: list[str] | None = None) -> Settings:
         trusted_proxies=proxies,
         redis_url=a.redis_url,
         redis_ttl=a.redis_ttl,
+        reuse_port=a.reuse_port,
         static_dir=a.static,
     )
