@@ -14,6 +14,7 @@ import argparse
 import json
 import os
 import resource
+import shutil
 import socket
 import subprocess
 import sys
@@ -37,13 +38,16 @@ readline.createInterface({input: process.stdin}).on("line", () => {
 });
 const nextLine = () => new Promise((r) => waiters.push(r));
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+let prefix = "c", localAddress;
 
 function open(i, onMsg) {
   return new Promise((resolve, reject) => {
-    const ws = new WebSocket(`${url}?key=peerjs&id=c${i}&token=t${i}&version=1.5.5`,
-                             {perMessageDeflate: false});
-    ws.once("error", reject);
+    const ws = new WebSocket(`${url}?key=peerjs&id=${prefix}${i}&token=t${i}&version=1.5.5`,
+                             {perMessageDeflate: false, localAddress});
+    const timer = setTimeout(() => { ws.terminate(); reject(new Error("timeout")); }, 15000);
+    ws.once("error", (e) => { clearTimeout(timer); reject(e); });
     ws.once("message", (data) => {
+      clearTimeout(timer);
       if (JSON.parse(data).type !== "OPEN") { reject(new Error(String(data))); return; }
       if (onMsg) ws.on("message", (d) => onMsg(i, d));
       resolve(ws);
@@ -51,14 +55,17 @@ function open(i, onMsg) {
   });
 }
 
+// Open sockets [from, to) in batches of 100; stop at the first batch with a failure.
 async function connectRange(from, to, socks, onMsg) {
   for (let b = from; b < to; b += 100) {
     const batch = [];
     for (let i = b; i < Math.min(b + 100, to); i++) {
       batch.push(open(i, onMsg).then((ws) => { socks[i] = ws; }));
     }
-    await Promise.all(batch);
+    const failed = (await Promise.allSettled(batch)).filter((r) => r.status === "rejected");
+    if (failed.length) return String(failed[0].reason);
   }
+  return null;
 }
 
 async function hold(levels) {
@@ -66,14 +73,10 @@ async function hold(levels) {
   let have = 0;
   for (const n of levels) {
     const t0 = performance.now();
-    try {
-      await connectRange(have, n, socks);
-    } catch (e) {
-      out({level: n, error: String(e)});
-      break;
-    }
-    have = n;
-    out({level: n, secs: (performance.now() - t0) / 1000});
+    const error = have < n ? await connectRange(have, n, socks) : null;
+    const held = socks.filter(Boolean).length;
+    out({level: n, held, secs: (performance.now() - t0) / 1000, error});
+    have = Math.max(have, n);
     await nextLine();
   }
   for (const ws of socks) if (ws) ws.terminate();
@@ -93,7 +96,8 @@ async function relay(n, secs, size) {
     if (measuring) { count++; lat.push(performance.now() - m.payload.t); }
     if (running) send(i);
   };
-  await connectRange(0, n, socks, onMsg);
+  const error = await connectRange(0, n, socks, onMsg);
+  if (error) throw new Error(error);
   out({ready: true});
   await nextLine();
   for (let i = 0; i < n; i++) send(i);
@@ -111,8 +115,10 @@ async function relay(n, secs, size) {
   for (const ws of socks) ws.terminate();
 }
 
-if (mode === "hold") hold(rest[0].split(",").map(Number));
-else relay(Number(rest[0]), Number(rest[1]), Number(rest[2]));
+if (mode === "hold") {
+  [prefix, localAddress] = [rest[1], rest[2]];
+  hold(rest[0].split(",").map(Number));
+} else relay(Number(rest[0]), Number(rest[1]), Number(rest[2]));
 """
 
 
@@ -146,20 +152,24 @@ class Result:
 
 
 class Server:
-    """One server under test, started fresh for each phase."""
+    """One server under test, started fresh for each phase: `copies` processes on one port."""
 
-    def __init__(self, name: str, argv_for_port: list[str], log_dir: Path) -> None:
+    def __init__(self, name: str, argv_for_port: list[str], log_dir: Path, copies: int = 1) -> None:
         self.name = name
         self.argv = argv_for_port
         self.log = log_dir / f"{name}.log"
-        self.proc: subprocess.Popen[bytes] | None = None
+        self.copies = copies
+        self.procs: list[subprocess.Popen[bytes]] = []
         self.port = 0
 
     def __enter__(self) -> Server:
         self.port = free_port()
         argv = [a.replace("{port}", str(self.port)) for a in self.argv]
         with self.log.open("ab") as log:
-            self.proc = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT, cwd=REPO)
+            self.procs = [
+                subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT, cwd=REPO)
+                for _ in range(self.copies)
+            ]
         deadline = time.monotonic() + 20
         while time.monotonic() < deadline:
             try:
@@ -169,26 +179,61 @@ class Server:
                 time.sleep(0.1)
         else:
             raise RuntimeError(f"{self.name} did not start; see {self.log}")
-        time.sleep(1.0)  # let it settle before the baseline sample
+        time.sleep(1.0 + self.copies)  # let them all settle before the baseline sample
         return self
 
     def __exit__(self, *exc: object) -> None:
-        assert self.proc is not None
-        self.proc.terminate()
-        try:
-            self.proc.wait(10)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
+        for proc in self.procs:
+            proc.terminate()
+        for proc in self.procs:
+            try:
+                proc.wait(10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
 
     @property
     def pid(self) -> int:
-        assert self.proc is not None
-        return self.proc.pid
+        return self.procs[0].pid
+
+    def rss(self) -> int:
+        """RSS of all its processes, KiB."""
+        return sum(rss_kb(proc.pid) for proc in self.procs)
 
     @property
     def ws_url(self) -> str:
         return f"ws://127.0.0.1:{self.port}/peerjs"
+
+
+class Redis:
+    """A throwaway redis-server for the cluster phase."""
+
+    def __init__(self, log_dir: Path) -> None:
+        self.log = log_dir / "redis.log"
+        self.port = free_port()
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    def __enter__(self) -> Redis:
+        argv = ["redis-server", "--port", str(self.port), "--save", "", "--appendonly", "no"]
+        with self.log.open("ab") as log:
+            self.proc = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            try:
+                socket.create_connection(("127.0.0.1", self.port), timeout=0.5).close()
+                return self
+            except OSError:
+                time.sleep(0.1)
+        raise RuntimeError(f"redis-server did not start; see {self.log}")
+
+    def __exit__(self, *exc: object) -> None:
+        assert self.proc is not None
+        self.proc.terminate()
+        self.proc.wait(10)
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
 
 
 class LoadGen:
@@ -220,35 +265,49 @@ class LoadGen:
         if self.proc.stdin is not None:
             self.proc.stdin.close()
         try:
-            self.proc.wait(20)
+            self.proc.wait(5)
         except subprocess.TimeoutExpired:
             self.proc.kill()
             self.proc.wait()
 
 
-def run_hold(server: Server, script: Path, levels: list[int]) -> dict[int, dict[str, float]]:
-    """Connect idle sockets up to each level; sample RSS after a short settle."""
+def run_hold(
+    server: Server, script: Path, levels: list[int], per_gen: int
+) -> dict[int, dict[str, float]]:
+    """Connect idle sockets up to each level, spread over generators of at most `per_gen`
+    sockets each (one process may hold only so many files), each from its own loopback
+    address; sample RSS after a short settle. A level that fails records how many were held."""
     out: dict[int, dict[str, float]] = {}
-    base = rss_kb(server.pid)
-    gen = LoadGen(script, "hold", server.ws_url, ",".join(map(str, levels)))
+    base = server.rss()
+    count = -(-max(levels) // per_gen)
+    gens = [
+        LoadGen(script, "hold", server.ws_url, ",".join(str(-(-n // count)) for n in levels),
+                f"g{k}c", f"127.0.0.{k + 2}")
+        for k in range(count)
+    ]  # fmt: skip
     try:
         for level in levels:
-            got = gen.read()
-            if "error" in got:
-                out[level] = {"error": 1.0}
-                print(f"  {server.name}: {level} sockets FAILED: {got['error']}", flush=True)
-                break
+            got = [gen.read() for gen in gens]
+            held = int(sum(g["held"] for g in got))
+            secs = max(g["secs"] for g in got)
+            errors = [g["error"] for g in got if g.get("error")]
             time.sleep(2)
-            rss = rss_kb(server.pid)
-            out[level] = {"secs": got["secs"], "kb_per_socket": (rss - base) / level, "rss": rss}
+            rss = server.rss()
+            out[level] = {"held": held, "secs": secs, "kb_per_socket": (rss - base) / held,
+                          "rss": rss}  # fmt: skip
             print(
-                f"  {server.name}: {level} sockets held, connected in {got['secs']:.2f}s,"
-                f" RSS {rss / 1024:.0f} MiB ({(rss - base) / level:.1f} KiB/socket)",
+                f"  {server.name}: {held} of {level} sockets held, connected in {secs:.2f}s,"
+                f" RSS {rss / 1024:.0f} MiB ({(rss - base) / held:.1f} KiB/socket)"
+                + (f" FAILED: {errors[0]}" if errors else ""),
                 flush=True,
             )
-            gen.go()
+            if errors:
+                break
+            for gen in gens:
+                gen.go()
     finally:
-        gen.close()
+        for gen in gens:
+            gen.close()
     return out
 
 
@@ -279,15 +338,17 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="1k/2k sockets, 3 s relay")
     parser.add_argument("--clients", type=int, default=1000)
+    parser.add_argument("--most", type=int, default=50_000, help="last level of idle sockets")
     args = parser.parse_args()
-    levels = [1000, 2000] if args.quick else [1000, 5000, 10000]
+    levels = [1000, 2000] if args.quick else [1000, 5000, 10000, args.most]
     secs = 3.0 if args.quick else 10.0
 
-    _soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    want = min(hard, 65536) if hard != resource.RLIM_INFINITY else 65536
+    # Servers and generators inherit the soft open-file limit, raised as far as allowed.
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    want = 1_048_576 if hard == resource.RLIM_INFINITY else hard
     resource.setrlimit(resource.RLIMIT_NOFILE, (want, hard))
-    if want < max(levels) + 100:
-        sys.exit(f"open-file limit {want} is too low for {max(levels)} sockets")
+    print(f"open-file limit per process: soft {soft} -> {want} (hard {hard})", flush=True)
+    per_gen = max(1000, min(15_000, want - 1000))
 
     peerjs_bin = NODE_MODULES / ".bin" / "peerjs"
     if not peerjs_bin.exists():
@@ -295,6 +356,9 @@ def main() -> None:
     ours = [
         sys.executable, "-m", "peerwatch_registrar", "--host", "127.0.0.1", "--port", "{port}",
         "--alive-timeout", "3600", "--max-sockets", "100000", "--rate", "1000", "--burst", "1000",
+        # one address (loopback) plays every client: lift the per-address limits
+        "--ip-sockets", "100000", "--ip-registrations", "1e9", "--ip-rate", "1e9",
+        "--ip-burst", "1000000000", "--ip-bytes", "1e12",
     ]  # fmt: skip
     reference = [
         str(peerjs_bin), "--host", "127.0.0.1", "--port", "{port}",
@@ -309,10 +373,27 @@ def main() -> None:
             print(f"== {name}", flush=True)
             result = results[name] = Result()
             with Server(name, argv, tmpdir) as server:
-                result.hold = run_hold(server, script, levels)
+                result.hold = run_hold(server, script, levels, per_gen)
             with Server(name, argv, tmpdir) as server:
                 result.relay = run_relay(server, script, args.clients, secs)
-    report(results, levels, args.clients)
+        report(results, levels, args.clients)
+        if not args.quick and shutil.which("redis-server"):
+            run_cluster(ours, tmpdir, script, args.most, per_gen=per_gen, file_limit=want)
+
+
+def run_cluster(
+    ours: list[str], tmpdir: Path, script: Path, most: int, *, per_gen: int, file_limit: int
+) -> None:
+    """Past one process's open-file limit: registrars on one port (SO_REUSEPORT), each filled
+    to about 4/5 of its limit, sharing a Redis, hold `most` idle sockets together."""
+    nodes = -(-most // (file_limit * 4 // 5))
+    print(f"\n== peerwatch, {nodes} nodes on one port sharing a Redis", flush=True)
+    with Redis(tmpdir) as redis:
+        argv = [*ours, "--reuse-port", "--redis-url", redis.url, "--redis-ttl", "60"]
+        with Server(f"peerwatch x{nodes}", argv, tmpdir, copies=nodes) as server:
+            run_hold(server, script, [most], per_gen)
+            assert redis.proc is not None
+            print(f"  redis-server RSS {rss_kb(redis.proc.pid) / 1024:.0f} MiB", flush=True)
 
 
 def report(results: dict[str, Result], levels: list[int], clients: int) -> None:
@@ -326,7 +407,11 @@ def report(results: dict[str, Result], levels: list[int], clients: int) -> None:
     print(f"{'figure':<34}{'peerwatch':>14}{'reference':>14}{'ratio':>9}")
     for level in levels:
         a, b = ours.hold.get(level, {}), ref.hold.get(level, {})
-        for key, label, unit in (("secs", "connect", "s"), ("kb_per_socket", "RSS/socket", "KiB")):
+        for key, label, unit in (
+            ("held", "held", "n"),
+            ("secs", "connect", "s"),
+            ("kb_per_socket", "RSS/socket", "KiB"),
+        ):
             print(
                 f"{f'{level} sockets: {label} ({unit})':<34}"
                 f"{a.get(key, float('nan')):>14.2f}{b.get(key, float('nan')):>14.2f}"

@@ -33,8 +33,16 @@ async def run(settings: Settings) -> None:
     hub = Hub(settings, make_store(settings, node))
     runner = web.AppRunner(create_app(settings, hub), access_log=None, shutdown_timeout=5)
     await runner.setup()
-    site = web.TCPSite(runner, settings.host, settings.port, backlog=4096)
-    await site.start()
+    http = runner.server
+    assert http is not None
+    loop = asyncio.get_running_loop()
+    server = await loop.create_server(
+        lambda: hub.connection(http),
+        settings.host,
+        settings.port,
+        backlog=4096,
+        reuse_port=settings.reuse_port,
+    )
     _LOGGER.info(
         "listening",
         extra={
@@ -46,11 +54,11 @@ async def run(settings: Settings) -> None:
         },
     )
     stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
     await stop.wait()
     _LOGGER.info("shutting down", extra={"sockets": hub.sockets})
+    server.close()
     await runner.cleanup()
 
 

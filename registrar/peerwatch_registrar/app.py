@@ -28,7 +28,6 @@ _INFO = {
     "description": "A server side element to broker connections between PeerJS clients.",
     "website": "https://peerjs.com/",
 }
-_SOCKET_SLACK = 64  # sockets allowed beyond max_sockets while they register or get refused
 
 
 def _cors(resp: web.StreamResponse, request: web.Request) -> None:
@@ -44,7 +43,11 @@ def _cors(resp: web.StreamResponse, request: web.Request) -> None:
 
 @web.middleware
 async def _middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
-    """CORS on every HTTP answer, preflights answered here; access log without tokens."""
+    """CORS on every HTTP answer, preflights answered here; access log without tokens.
+
+    Every answer closes its connection: WebSocket upgrades are read by ws.py, which only sees
+    the first request of a connection.
+    """
     if request.method == "OPTIONS" and "Access-Control-Request-Method" in request.headers:
         resp: web.StreamResponse = web.Response(status=204)
     else:
@@ -52,18 +55,18 @@ async def _middleware(request: web.Request, handler: Handler) -> web.StreamRespo
             resp = await handler(request)
         except web.HTTPException as err:
             resp = err
-    if not isinstance(resp, web.WebSocketResponse):
-        if not resp.prepared:
-            _cors(resp, request)
-        route = request.match_info.route.resource
-        _LOGGER.debug(
-            "http",
-            extra={
-                "method": request.method,
-                "route": route.canonical if route is not None else None,
-                "status": resp.status,
-            },
-        )
+    if not resp.prepared:
+        _cors(resp, request)
+        resp.force_close()  # the next request may be a WebSocket upgrade: on a new connection
+    route = request.match_info.route.resource
+    _LOGGER.debug(
+        "http",
+        extra={
+            "method": request.method,
+            "route": route.canonical if route is not None else None,
+            "status": resp.status,
+        },
+    )
     if isinstance(resp, web.HTTPException):
         raise resp
     return resp
@@ -103,32 +106,23 @@ async def peers(request: web.Request) -> web.Response:
 
 
 async def websocket(request: web.Request) -> web.StreamResponse:
-    """`{path}peerjs?key=&id=&token=`: the signaling socket."""
-    hub, settings = request.app[HUB], request.app[SETTINGS]
-    ws = web.WebSocketResponse(
-        autoping=False, max_msg_size=settings.hard_frame_limit, compress=False
-    )
-    if not ws.can_prepare(request).ok:
-        raise web.HTTPBadRequest(text="WebSocket upgrade expected")
-    if hub.sockets >= settings.max_sockets + _SOCKET_SLACK:
-        hub.metrics.refused_registrations["sockets"] += 1
-        raise web.HTTPServiceUnavailable(text=p.MSG_LIMIT)
-    await ws.prepare(request)
-    await hub.serve(ws, request.query, _ip(request))
-    return ws
+    """`{path}peerjs` without a WebSocket upgrade (upgrades never reach aiohttp: see ws.py)."""
+    raise web.HTTPBadRequest(text="WebSocket upgrade expected")
 
 
 async def _room_caller(request: web.Request) -> tuple[str, str]:
-    """Authenticate a room call (connected id + its token); return (id, the caller's room)."""
+    """Authenticate a room call (connected id + its token); return (id, the caller's room).
+
+    An unknown id and a wrong token get the same answer: the route tells nothing about ids.
+    """
     settings, hub = request.app[SETTINGS], request.app[HUB]
     m = request.match_info
     if m["key"] != settings.key:
         raise _unauthorized(p.MSG_INVALID_KEY)
     reg = await hub.store.lookup(m["id"])
-    if reg is None:
+    given = token_hash(m["token"])
+    if not hmac.compare_digest(reg.token_hash if reg else "", given) or reg is None:
         raise _unauthorized("Unauthorized")
-    if not hmac.compare_digest(reg.token_hash, token_hash(m["token"])):
-        raise _unauthorized(p.MSG_INVALID_TOKEN)
     return m["id"], room_id(settings.room_secret, _ip(request))
 
 

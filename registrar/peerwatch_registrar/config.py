@@ -10,6 +10,8 @@ import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .limits import AddressLimits, Rate
+
 _LOGGER = logging.getLogger(__name__)
 
 SECRET_ENV = "PEERWATCH_ROOM_SECRET"  # noqa: S105 (a variable name)
@@ -31,6 +33,14 @@ class Settings:
     max_frame: int = 64 * 1024
     rate: float = 50.0
     burst: int = 200
+    max_strikes: int = 10
+    ip_sockets: int = 256
+    ip_registrations: float = 120.0
+    ip_rate: float = 200.0
+    ip_burst: int = 800
+    ip_bytes: float = 1024 * 1024
+    send_buffer: int = 256 * 1024
+    send_timeout: float = 10.0
     queue_per_id: int = 64
     queue_total: int = 10_000
     max_id_length: int = 64
@@ -40,6 +50,7 @@ class Settings:
     trusted_proxies: tuple[IPNetwork, ...] = ()
     redis_url: str | None = None
     redis_ttl: float = 15.0
+    reuse_port: bool = False
     static_dir: Path | None = None
     sweep_interval: float = 0.5
 
@@ -47,6 +58,21 @@ class Settings:
     def hard_frame_limit(self) -> int:
         """Frames above this close the socket (1009); between max_frame and this get an ERROR."""
         return self.max_frame * 4
+
+    @property
+    def socket_rate(self) -> Rate:
+        """Frames per second and burst of one socket."""
+        return Rate(self.rate, self.burst)
+
+    @property
+    def address_limits(self) -> AddressLimits:
+        """What one client address may use over all its sockets."""
+        return AddressLimits(
+            sockets=self.ip_sockets,
+            registrations=Rate(self.ip_registrations / 60, self.ip_registrations),
+            frames=Rate(self.ip_rate, self.ip_burst),
+            bytes=Rate(self.ip_bytes, max(2 * self.ip_bytes, self.hard_frame_limit)),
+        )
 
 
 def _normalise_path(path: str) -> str:
@@ -72,6 +98,22 @@ def parse_args(argv: list[str] | None = None) -> Settings:
     p.add_argument("--max-frame", type=int, default=d.max_frame, metavar="BYTES")
     p.add_argument("--rate", type=float, default=d.rate, help="messages/s per socket")
     p.add_argument("--burst", type=int, default=d.burst, help="message burst per socket")
+    p.add_argument("--max-strikes", type=int, default=d.max_strikes,
+                   help="malformed frames answered before the socket is closed")  # fmt: skip
+    p.add_argument("--ip-sockets", type=int, default=d.ip_sockets,
+                   help="open sockets per client address")  # fmt: skip
+    p.add_argument("--ip-registrations", type=float, default=d.ip_registrations,
+                   help="registrations per minute per client address")  # fmt: skip
+    p.add_argument("--ip-rate", type=float, default=d.ip_rate,
+                   help="frames/s (PINGs included) per client address")  # fmt: skip
+    p.add_argument("--ip-burst", type=int, default=d.ip_burst,
+                   help="frame burst per client address")  # fmt: skip
+    p.add_argument("--ip-bytes", type=float, default=d.ip_bytes,
+                   help="bytes/s received per client address")  # fmt: skip
+    p.add_argument("--send-buffer", type=int, default=d.send_buffer, metavar="BYTES",
+                   help="unsent bytes a socket may hold before it counts as stalled")  # fmt: skip
+    p.add_argument("--send-timeout", type=float, default=d.send_timeout, metavar="S",
+                   help="a socket stalled this long is closed")  # fmt: skip
     p.add_argument("--queue-per-id", type=int, default=d.queue_per_id)
     p.add_argument("--queue-total", type=int, default=d.queue_total)
     p.add_argument("--max-id-length", type=int, default=d.max_id_length)
@@ -80,6 +122,9 @@ def parse_args(argv: list[str] | None = None) -> Settings:
     p.add_argument("--trusted-proxy", action="append", default=[], metavar="CIDR", nargs="+")
     p.add_argument("--redis-url", default=None)
     p.add_argument("--redis-ttl", type=float, default=d.redis_ttl, metavar="S")
+    p.add_argument("--reuse-port", action="store_true",
+                   help="share the port with other nodes on this host (SO_REUSEPORT; with "
+                        "--redis-url, to hold more sockets than one process may open)")  # fmt: skip
     p.add_argument("--static", type=Path, default=None, metavar="DIR")
     a = p.parse_args(argv)
 
@@ -97,10 +142,12 @@ def parse_args(argv: list[str] | None = None) -> Settings:
         p.error(f"--trusted-proxy: {err}")
     if a.static is not None and not a.static.is_dir():
         p.error(f"--static: {a.static} is not a directory")
-    for name in ("expire_timeout", "alive_timeout", "rate", "redis_ttl"):
+    positive = ("expire_timeout", "alive_timeout", "rate", "redis_ttl", "send_timeout")
+    for name in (*positive, "ip_registrations", "ip_rate", "ip_bytes"):
         if getattr(a, name) <= 0:
             p.error(f"--{name.replace('_', '-')} must be positive")
-    for name in ("max_sockets", "max_frame", "burst", "queue_per_id", "queue_total"):
+    at_least_one = ("max_sockets", "max_frame", "burst", "queue_per_id", "queue_total")
+    for name in (*at_least_one, "max_strikes", "ip_sockets", "ip_burst", "send_buffer"):
         if getattr(a, name) < 1:
             p.error(f"--{name.replace('_', '-')} must be at least 1")
     return Settings(
@@ -114,6 +161,14 @@ def parse_args(argv: list[str] | None = None) -> Settings:
         max_frame=a.max_frame,
         rate=a.rate,
         burst=a.burst,
+        max_strikes=a.max_strikes,
+        ip_sockets=a.ip_sockets,
+        ip_registrations=a.ip_registrations,
+        ip_rate=a.ip_rate,
+        ip_burst=a.ip_burst,
+        ip_bytes=a.ip_bytes,
+        send_buffer=a.send_buffer,
+        send_timeout=a.send_timeout,
         queue_per_id=a.queue_per_id,
         queue_total=a.queue_total,
         max_id_length=a.max_id_length,
@@ -122,5 +177,6 @@ def parse_args(argv: list[str] | None = None) -> Settings:
         trusted_proxies=proxies,
         redis_url=a.redis_url,
         redis_ttl=a.redis_ttl,
+        reuse_port=a.reuse_port,
         static_dir=a.static,
     )

@@ -16,6 +16,7 @@ class Metrics:
     bytes_relayed: int = 0
     rejected_frames: Counter[str] = field(default_factory=Counter)
     refused_registrations: Counter[str] = field(default_factory=Counter)
+    closed: Counter[str] = field(default_factory=Counter)
 
     def reject(self, reason: str) -> None:
         """Count one refused client frame."""
@@ -48,5 +49,11 @@ class Metrics:
             "counter",
             "WebSocket registrations refused, by reason.",
             [(f'{{reason="{r}"}}', n) for r, n in sorted(self.refused_registrations.items())],
+        )
+        metric(
+            "closed_sockets_total",
+            "counter",
+            "Sockets the server closed, by reason.",
+            [(f'{{reason="{r}"}}', n) for r, n in sorted(self.closed.items())],
         )
         return "\n".join(lines) + "\n"

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from typing import NamedTuple
 
 import orjson
 
@@ -26,6 +26,9 @@ MSG_INVALID_KEY = "Invalid key provided"
 MSG_ID_TAKEN = "ID is taken"
 MSG_LIMIT = "Server has reached its concurrent user limit"
 MSG_INVALID_TOKEN = "Invalid token provided"  # noqa: S105
+MSG_RATE = "Rate limit exceeded"
+MSG_ADDRESS_SOCKETS = "Too many connections from your address"
+MSG_ADDRESS_REGISTRATIONS = "Too many registrations from your address"
 
 # The peerjs client's own id rule (lib/utils/validateId.ts).
 _ID_RE = re.compile(r"[A-Za-z0-9]+(?:[ _-][A-Za-z0-9]+)*")
@@ -51,8 +54,7 @@ class FrameError(Exception):
         self.msg = msg
 
 
-@dataclass(frozen=True, slots=True)
-class Message:
+class Message(NamedTuple):
     """One parsed client frame."""
 
     type: str
@@ -83,18 +85,25 @@ def parse_frame(text: str, max_id_length: int) -> Message:
     return Message(kind, dst, data.get("payload"))
 
 
-def encode(kind: str, **fields: object) -> str:
-    """Serialise a server message as compact JSON text."""
-    return orjson.dumps({"type": kind, **fields}).decode()
+def encode(kind: str, **fields: object) -> bytes:
+    """Serialise a server message as compact JSON (UTF-8 bytes)."""
+    return orjson.dumps({"type": kind, **fields})
 
 
-def error(msg: str) -> str:
+def error(msg: str) -> bytes:
     """An ERROR message with the given text."""
     return encode(ERROR, payload={"msg": msg})
 
 
-def relayed(kind: str, src: str, dst: str, payload: object) -> str:
-    """The relayed form of a message: exactly {type, src, dst, payload}, src set by the server."""
-    if payload is None:
-        return encode(kind, src=src, dst=dst)
-    return encode(kind, src=src, dst=dst, payload=payload)
+def relayed(kind: str, src: str, dst: str, payload: object) -> bytes:
+    """The relayed form of a message: exactly {type, src, dst, payload}, src set by the server.
+
+    A payload that parsed but cannot be encoded again (nested deeper than orjson's 254 levels)
+    is refused as a bad frame.
+    """
+    try:
+        if payload is None:
+            return orjson.dumps({"type": kind, "src": src, "dst": dst})
+        return orjson.dumps({"type": kind, "src": src, "dst": dst, "payload": payload})
+    except orjson.JSONEncodeError:
+        raise FrameError("too_deep", "Payload nested too deeply") from None

@@ -11,13 +11,15 @@ import logging
 import redis.asyncio as aioredis
 from redis.exceptions import RedisError
 
-from .store import Claim, Registration, RemoteHandler, Store
+from .store import Claim, Queued, Registration, RemoteHandler, Store
 
 _LOGGER = logging.getLogger(__name__)
 
+REDIS_CONNECTIONS = 32  # per node
 _P = "pw:"  # every key and channel starts with this
 _ID, _QUEUE, _ROOM = _P + "id:", _P + "q:", _P + "room:"
 _ROOMS_OF, _NODE = _P + "rooms-of:", _P + "node:"
+_DUE, _COUNT = _P + "due", _P + "queued"  # (src, dst) pairs by oldest message; message count
 
 _CLAIM = """
 local cur = redis.call('GET', KEYS[1])
@@ -41,20 +43,41 @@ if #rooms > 0 then redis.call('PEXPIRE', KEYS[2], ARGV[2]) end
 return 1
 """
 _ENQUEUE = """
-if redis.call('LLEN', KEYS[1]) >= tonumber(ARGV[2]) then return 0 end
+if tonumber(redis.call('GET', KEYS[3]) or '0') >= tonumber(ARGV[5]) then return 'full' end
+if redis.call('LLEN', KEYS[1]) >= tonumber(ARGV[2]) then return 'id_full' end
 redis.call('RPUSH', KEYS[1], ARGV[1])
 redis.call('PEXPIRE', KEYS[1], ARGV[3])
-return 1
+redis.call('ZADD', KEYS[2], 'NX', ARGV[6], ARGV[4])
+redis.call('INCR', KEYS[3])
+return 'ok'
 """
-_EXPIRE = """
-local removed = 0
-for _, raw in ipairs(redis.call('LRANGE', KEYS[1], 0, -1)) do
-  local e = cjson.decode(raw)
-  if e.s == ARGV[1] and e.t <= tonumber(ARGV[2]) then
-    removed = removed + redis.call('LREM', KEYS[1], 1, raw)
+_DRAIN = """
+local entries = redis.call('LRANGE', KEYS[1], 0, -1)
+redis.call('DEL', KEYS[1])
+if #entries > 0 then redis.call('DECRBY', KEYS[2], #entries) end
+return entries
+"""
+# Due pairs, atomically: two nodes sweeping at once never both send the same EXPIRE.
+_EXPIRE_DUE = f"""
+local cutoff, out = tonumber(ARGV[1]), {{}}
+for _, pair in ipairs(redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', cutoff, 'LIMIT', 0, 1000)) do
+  local sep = string.find(pair, '\\n', 1, true)
+  local src, queue = string.sub(pair, 1, sep - 1), '{_QUEUE}' .. string.sub(pair, sep + 1)
+  local removed, later = 0, nil
+  for _, raw in ipairs(redis.call('LRANGE', queue, 0, -1)) do
+    local e = cjson.decode(raw)
+    if e.s == src then
+      if e.t <= cutoff then removed = removed + redis.call('LREM', queue, 1, raw)
+      elseif not later or e.t < later then later = e.t end
+    end
+  end
+  if later then redis.call('ZADD', KEYS[1], later, pair) else redis.call('ZREM', KEYS[1], pair) end
+  if removed > 0 then
+    redis.call('DECRBY', KEYS[2], removed)
+    table.insert(out, pair)
   end
 end
-return removed
+return out
 """
 # Members still registered; stale ones (their node died) are dropped on the way.
 _MEMBERS = f"""
@@ -67,6 +90,12 @@ table.sort(out)
 return out
 """
 _JOIN = f"""
+for _, r in ipairs(redis.call('SMEMBERS', KEYS[2])) do
+  if r ~= ARGV[2] then
+    redis.call('SREM', '{_ROOM}' .. r, ARGV[1])
+    redis.call('SREM', KEYS[2], r)
+  end
+end
 redis.call('SADD', KEYS[1], ARGV[1])
 redis.call('PEXPIRE', KEYS[1], ARGV[3])
 redis.call('SADD', KEYS[2], ARGV[2])
@@ -82,12 +111,13 @@ return redis.call('DEL', KEYS[1])
 
 
 def _encode(reg: Registration) -> str:
-    return json.dumps({"n": reg.node, "c": reg.conn, "h": reg.token_hash}, separators=(",", ":"))
+    data = {"n": reg.node, "c": reg.conn, "h": reg.token_hash, "r": reg.room}
+    return json.dumps(data, separators=(",", ":"))
 
 
 def _decode(text: str) -> Registration:
     data = json.loads(text)
-    return Registration(data["n"], data["c"], data["h"])
+    return Registration(data["n"], data["c"], data["h"], data.get("r", ""))
 
 
 class RedisStore(Store):
@@ -95,13 +125,18 @@ class RedisStore(Store):
 
     def __init__(self, node: str, url: str, ttl: float) -> None:
         super().__init__(node)
-        self._redis = aioredis.Redis.from_url(url, decode_responses=True)
+        # A bounded pool that waits for a free connection: a burst of registrations queues here
+        # (the default pool refuses the 101st concurrent command).
+        pool = aioredis.BlockingConnectionPool.from_url(
+            url, max_connections=REDIS_CONNECTIONS, decode_responses=True
+        )
+        self._redis = aioredis.Redis(connection_pool=pool)
         self._ttl_ms = int(ttl * 1000)
         self._listener: asyncio.Task[None] | None = None
         self._subscribed = False
         s = self._redis.register_script
         self._claim, self._release, self._refresh = s(_CLAIM), s(_RELEASE), s(_REFRESH)
-        self._enqueue, self._expire = s(_ENQUEUE), s(_EXPIRE)
+        self._enqueue, self._drain, self._expire_due = s(_ENQUEUE), s(_DRAIN), s(_EXPIRE_DUE)
         self._join, self._members, self._leave_all = s(_JOIN), s(_MEMBERS), s(_LEAVE_ALL)
 
     async def start(self, on_remote: RemoteHandler) -> None:
@@ -177,20 +212,22 @@ class RedisStore(Store):
         return [key[len(_ID) :] async for key in self._redis.scan_iter(_ID + "*", count=1000)]
 
     async def enqueue(
-        self, dst: str, src: str, raw: str, *, now: float, limit: int, ttl: float
-    ) -> bool:
+        self, dst: str, src: str, raw: str, *, now: float, limit: int, total: int, ttl: float
+    ) -> Queued:
         entry = json.dumps({"s": src, "t": now, "m": raw}, separators=(",", ":"))
-        return bool(await self._enqueue(keys=[_QUEUE + dst], args=[entry, limit, int(ttl * 1000)]))
+        args = [entry, limit, int(ttl * 1000), f"{src}\n{dst}", total, repr(now)]
+        return Queued(await self._enqueue(keys=[_QUEUE + dst, _DUE, _COUNT], args=args))
 
     async def drain(self, dst: str) -> list[str]:
-        async with self._redis.pipeline(transaction=True) as pipe:
-            pipe.lrange(_QUEUE + dst, 0, -1)
-            pipe.delete(_QUEUE + dst)
-            entries, _deleted = await pipe.execute()
+        entries = await self._drain(keys=[_QUEUE + dst, _COUNT])
         return [json.loads(e)["m"] for e in entries]
 
-    async def expire(self, src: str, dst: str, cutoff: float) -> int:
-        return int(await self._expire(keys=[_QUEUE + dst], args=[src, repr(cutoff)]))
+    async def expire_due(self, cutoff: float) -> list[tuple[str, str]]:
+        pairs = await self._expire_due(keys=[_DUE, _COUNT], args=[repr(cutoff)])
+        return [tuple(pair.split("\n", 1)) for pair in pairs]  # type: ignore[misc]
+
+    async def queued(self) -> int:
+        return max(0, int(await self._redis.get(_COUNT) or 0))
 
     async def join(self, room: str, peer_id: str) -> list[str]:
         return list(

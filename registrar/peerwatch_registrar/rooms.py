@@ -13,8 +13,14 @@ IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 
 
 def _parse_ip(text: str) -> IPAddress | None:
+    """An address as proxies write it: `ip`, `ip:port`, `[v6]` or `[v6]:port`."""
+    text = text.strip()
+    if text.startswith("["):
+        text = text[1:].partition("]")[0]
+    elif text.count(":") == 1:
+        text = text.partition(":")[0]
     try:
-        addr = ipaddress.ip_address(text.strip())
+        addr = ipaddress.ip_address(text)
     except ValueError:
         return None
     if isinstance(addr, ipaddress.IPv6Address) and addr.ipv4_mapped is not None:

@@ -15,6 +15,14 @@ from typing import Any
 RemoteHandler = Callable[[dict[str, Any]], Awaitable[None]]
 
 
+class Queued(enum.Enum):
+    """Outcome of queueing a message for an offline id."""
+
+    OK = "ok"
+    ID_FULL = "id_full"  # the id's queue holds its limit
+    FULL = "full"  # the store holds its total limit
+
+
 class Claim(enum.Enum):
     """Outcome of registering an id."""
 
@@ -25,11 +33,13 @@ class Claim(enum.Enum):
 
 @dataclass(frozen=True, slots=True)
 class Registration:
-    """Who holds an id: a node, one of its sockets (`conn`), and the hash of the token."""
+    """Who holds an id: a node, one of its sockets (`conn`), the hash of the token, and the
+    room of the address the socket came from."""
 
     node: str
     conn: int
     token_hash: str
+    room: str = ""
 
 
 class Store(ABC):
@@ -74,21 +84,26 @@ class Store(ABC):
 
     @abstractmethod
     async def enqueue(
-        self, dst: str, src: str, raw: str, *, now: float, limit: int, ttl: float
-    ) -> bool:
-        """Queue a message for an offline id; False when its queue already holds `limit`."""
+        self, dst: str, src: str, raw: str, *, now: float, limit: int, total: int, ttl: float
+    ) -> Queued:
+        """Queue a message for an offline id, unless its queue holds `limit` or all `total`."""
 
     @abstractmethod
     async def drain(self, dst: str) -> list[str]:
         """Take all queued messages for `dst`, oldest first."""
 
     @abstractmethod
-    async def expire(self, src: str, dst: str, cutoff: float) -> int:
-        """Drop messages from `src` to `dst` queued at or before `cutoff`; return how many."""
+    async def expire_due(self, cutoff: float) -> list[tuple[str, str]]:
+        """Drop every message queued at or before `cutoff`, whichever node queued it; return
+        the (src, dst) pairs that lost messages, each once, to send them EXPIRE."""
+
+    @abstractmethod
+    async def queued(self) -> int:
+        """How many messages are queued."""
 
     @abstractmethod
     async def join(self, room: str, peer_id: str) -> list[str]:
-        """Add `peer_id` to `room`; return the registered members after joining."""
+        """Move `peer_id` into `room` (out of any other); return the members after joining."""
 
     @abstractmethod
     async def leave(self, room: str, peer_id: str) -> bool:
@@ -114,6 +129,8 @@ class MemoryStore(Store):
         super().__init__(node)
         self._regs: dict[str, Registration] = {}
         self._queues: dict[str, deque[tuple[str, float, str]]] = {}
+        self._due: deque[tuple[float, str, str]] = deque()  # (queued at, src, dst), in order
+        self._count = 0
         self._rooms: dict[str, set[str]] = {}
         self._rooms_of: dict[str, set[str]] = {}
 
@@ -135,23 +152,40 @@ class MemoryStore(Store):
         return list(self._regs)
 
     async def enqueue(
-        self, dst: str, src: str, raw: str, *, now: float, limit: int, ttl: float
-    ) -> bool:
+        self, dst: str, src: str, raw: str, *, now: float, limit: int, total: int, ttl: float
+    ) -> Queued:
+        if self._count >= total:
+            return Queued.FULL
         queue = self._queues.setdefault(dst, deque())
         if len(queue) >= limit:
-            return False
+            return Queued.ID_FULL
         queue.append((src, now, raw))
-        return True
+        self._due.append((now, src, dst))
+        self._count += 1
+        return Queued.OK
 
     async def drain(self, dst: str) -> list[str]:
-        return [raw for _src, _t, raw in self._queues.pop(dst, ())]
+        queue = self._queues.pop(dst, ())
+        self._count -= len(queue)
+        return [raw for _src, _t, raw in queue]
 
-    async def expire(self, src: str, dst: str, cutoff: float) -> int:
+    async def expire_due(self, cutoff: float) -> list[tuple[str, str]]:
+        pairs: dict[tuple[str, str], None] = {}
+        while self._due and self._due[0][0] <= cutoff:
+            _t, src, dst = self._due.popleft()
+            pairs[src, dst] = None
+        return [pair for pair in pairs if self._expire(*pair, cutoff)]
+
+    async def queued(self) -> int:
+        return self._count
+
+    def _expire(self, src: str, dst: str, cutoff: float) -> int:
         queue = self._queues.get(dst)
         if not queue:
             return 0
         kept = deque(e for e in queue if e[0] != src or e[1] > cutoff)
         removed = len(queue) - len(kept)
+        self._count -= removed
         if kept:
             self._queues[dst] = kept
         else:
@@ -159,6 +193,8 @@ class MemoryStore(Store):
         return removed
 
     async def join(self, room: str, peer_id: str) -> list[str]:
+        for other in [r for r in self._rooms_of.get(peer_id, ()) if r != room]:
+            await self.leave(other, peer_id)
         self._rooms.setdefault(room, set()).add(peer_id)
         self._rooms_of.setdefault(peer_id, set()).add(room)
         return sorted(self._rooms[room])

@@ -163,7 +163,7 @@ TOO_BIG = "Frame larger than 1000 bytes"
 
 
 async def test_bad_frames_get_errors_and_socket_keeps_working(registrar_factory, connect) -> None:
-    reg = registrar_factory("--max-frame", "1000")
+    reg = registrar_factory("--max-frame", "1000", "--max-strikes", "20")
     alice: Peer = await connect(reg, "alice")
     bob: Peer = await connect(reg, "bob")
     cases: list[tuple[str | bytes, str]] = [
