@@ -1,8 +1,8 @@
 """Media source: each edge's cameras and their detection timeline, paged by the edge's cursor.
 
 Identifiers: `` (edges), `<entry>` (cameras), `<entry>/c/<camera>[/<cursor>]` (one page of a
-camera's events, newest first), `<entry>/e/<event>` (one snapshot), `<entry>/e/<event>/clip.mp4`
-(an event's clip, for events that have one).
+camera's events, newest first), `<entry>/e/<event>` (one snapshot), `<entry>/v/<event>` (an
+event's clip, for events that have one).
 """
 
 from __future__ import annotations
@@ -25,7 +25,6 @@ from .const import DOMAIN, EVENTS_PAGE_SIZE, SNAPSHOT_URL_LIFETIME
 from .coordinator import PeerwatchConfigEntry, clip_path, snapshot_path
 
 MIME = "image/jpeg"
-CLIP = "clip.mp4"
 CLIP_MIME = "video/mp4"
 
 
@@ -56,9 +55,9 @@ class PeerwatchMediaSource(MediaSource):
 
     async def async_resolve_media(self, item: MediaSourceItem) -> PlayMedia:
         """Resolve a snapshot or a clip to HA's authenticated view, signed for the player."""
-        entry_id, _, rest = item.identifier.partition("/e/")
-        event_id, _, media = rest.partition("/")
-        if not event_id or media not in ("", CLIP):
+        entry_id, _, rest = item.identifier.partition("/")
+        kind, _, event_id = rest.partition("/")
+        if kind not in ("e", "v") or not event_id or "/" in event_id:
             raise Unresolvable(
                 translation_domain=DOMAIN,
                 translation_key="bad_media_id",
@@ -67,7 +66,7 @@ class PeerwatchMediaSource(MediaSource):
         self._entry(entry_id)
         path, mime = (
             (clip_path(entry_id, event_id), CLIP_MIME)
-            if media
+            if kind == "v"
             else (snapshot_path(entry_id, event_id), MIME)
         )
         return PlayMedia(async_sign_path(self.hass, path, SNAPSHOT_URL_LIFETIME), mime)
@@ -161,7 +160,7 @@ def _playable(entry_id: str, event: Event) -> dict[str, str]:
     """How an event plays: its clip as video when it has one, else its snapshot."""
     if event.has_clip:
         return {
-            "identifier": f"{entry_id}/e/{event.id}/{CLIP}",
+            "identifier": f"{entry_id}/v/{event.id}",
             "media_class": MediaClass.VIDEO,
             "media_content_type": CLIP_MIME,
         }

@@ -161,7 +161,7 @@ async def test_media_browser_plays_clips(
     assert still.mime_type == "image/jpeg"
 
     with pytest.raises(Unresolvable):
-        await media_source.async_resolve_media(hass, f"{base}/e/ev1/other.mp4", None)
+        await media_source.async_resolve_media(hass, f"{base}/v/ev1/clip.mp4", None)
 
 
 def _start(event_id: str, camera: str, **changes: Any) -> dict[str, Any]:

@@ -60,7 +60,7 @@ async def test_clip_plays_from_the_media_browser(
     page = await media_source.async_browse_media(
         hass, f"media-source://{DOMAIN}/{entry.entry_id}/c/{CAMERA_ID}"
     )
-    item = next(c for c in page.children if c.identifier.endswith(f"/e/{event.id}/clip.mp4"))
+    item = next(c for c in page.children if c.identifier.endswith(f"/v/{event.id}"))
     assert (item.media_class, item.media_content_type) == (MediaClass.VIDEO, "video/mp4")
     resolved = await media_source.async_resolve_media(hass, item.media_content_id, None)
     assert resolved.mime_type == "video/mp4"
