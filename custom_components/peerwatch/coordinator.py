@@ -249,8 +249,9 @@ class PeerwatchCoordinator(DataUpdateCoordinator[PeerwatchData]):
     @callback
     def clip_links(self, event: Event) -> dict[str, str]:
         """The event's `clip_path` and signed `clip_url` (HA's clip view) when its camera
-        records clips, else nothing. The URL works at once: while the clip is recorded it serves
-        the part written so far, and more as it grows."""
+        records clips, else nothing. The URL works from a moment after the event starts (once
+        the edge has opened the clip): while the clip is recorded it serves the part written so
+        far, and more as it grows."""
         if not (event.has_clip or self._records_clips.get(event.camera, False)):
             return {}
         path = clip_path(self.config_entry.entry_id, event.id)
