@@ -14,7 +14,7 @@ from .api import PeerwatchClient
 from .const import DOMAIN
 from .coordinator import PeerwatchConfigEntry, PeerwatchCoordinator, camera_identifier
 from .services import async_setup_services
-from .views import EventImageView
+from .views import EventClipView, EventImageView
 
 PLATFORMS: list[Platform] = [
     Platform.BINARY_SENSOR,
@@ -30,8 +30,9 @@ CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
 
 
 async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
-    """Register the services and the authenticated snapshot view once."""
+    """Register the services and the authenticated snapshot and clip views once."""
     async_setup_services(hass)
+    hass.http.register_view(EventClipView())  # before the pictures' `{image}` route
     hass.http.register_view(EventImageView())
     return True
 

@@ -12,7 +12,8 @@ import asyncio
 import json
 import logging
 import re
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
@@ -24,6 +25,8 @@ _LOGGER = logging.getLogger(__name__)
 DEFAULT_PORT = 8778
 API_PREFIX = "/api/v1"
 REQUEST_TIMEOUT = aiohttp.ClientTimeout(total=15)
+STREAM_TIMEOUT = aiohttp.ClientTimeout(total=None, sock_connect=10)
+"""For responses read as they come (a stream, a clip): no limit but on connecting."""
 WS_HEARTBEAT = 30.0
 BACKOFF_START = 1.0
 BACKOFF_MAX = 60.0
@@ -222,6 +225,25 @@ class EventPage:
     next: str | None
 
 
+CLIP_HEADERS = ("Content-Type", "Content-Length", "Content-Range", "Accept-Ranges")
+"""The headers of the edge's clip response that a proxy passes on."""
+CLIP_CHUNK = 64 * 1024
+
+
+@dataclass(frozen=True, kw_only=True)
+class Clip:
+    """An event's clip (or the byte range asked for) as the edge answers it, read as it comes."""
+
+    status: int
+    """200, 206 for a range, or 416 for a range past the end."""
+    headers: dict[str, str]
+    """Those of CLIP_HEADERS the edge sent."""
+    recording: bool
+    """The clip is still being recorded: this is the part written so far."""
+    body: aiohttp.StreamReader
+    """Read it in chunks (`iter_chunked(CLIP_CHUNK)`); a broken transfer raises ClientError."""
+
+
 @dataclass(frozen=True, kw_only=True)
 class PairedDevice:
     """A phone or laptop paired for remote access."""
@@ -386,22 +408,61 @@ class PeerwatchClient:
         )
         return str(data["sdp"])
 
-    async def mjpeg_stream(self, camera: str) -> aiohttp.ClientResponse:
-        """Open the camera's MJPEG stream; the caller reads and releases the response."""
+    async def _open(
+        self,
+        method: str,
+        path: str,
+        *,
+        headers: Mapping[str, str] | None = None,
+        passed: frozenset[int] = frozenset(),
+    ) -> aiohttp.ClientResponse:
+        """Send a request whose body the caller reads and releases; an error status (but those
+        `passed`) raises our errors."""
         try:
-            resp = await self._session.get(
-                f"{self.base_url}/cameras/{camera}/stream.mjpeg",
-                headers=self._headers,
-                timeout=aiohttp.ClientTimeout(total=None, sock_connect=10),
+            resp = await self._session.request(
+                method,
+                self.base_url + path,
+                headers=self._headers | dict(headers or {}),
+                timeout=STREAM_TIMEOUT,
             )
         except (TimeoutError, aiohttp.ClientError) as err:
             msg = f"cannot reach the edge at {self.host}:{self.port}: {err}"
             raise PeerwatchConnectionError(msg) from err
-        if resp.status >= 400:
+        if resp.status >= 400 and resp.status not in passed:
             body = await resp.text(errors="replace")
             resp.release()
             _raise_for_status(resp, body)
         return resp
+
+    async def mjpeg_stream(self, camera: str) -> aiohttp.ClientResponse:
+        """Open the camera's MJPEG stream; the caller reads and releases the response."""
+        return await self._open("GET", f"/cameras/{camera}/stream.mjpeg")
+
+    @asynccontextmanager
+    async def event_clip(
+        self, event_id: str, *, byte_range: str | None = None, head: bool = False
+    ) -> AsyncIterator[Clip]:
+        """Open an event's clip (MP4), or the part `byte_range` (an HTTP Range value) asks for,
+        to read its body as it comes (`head`: headers only); released on leaving the block.
+
+        A range past the end is no error (status 416); a missing clip raises
+        PeerwatchNotFoundError. While the clip is recorded the edge serves the part so far.
+        """
+        resp = await self._open(
+            "HEAD" if head else "GET",
+            f"/events/{event_id}/clip.mp4",
+            headers={"Range": byte_range} if byte_range else None,
+            passed=frozenset({416}),
+        )
+        try:
+            yield Clip(
+                status=resp.status,
+                headers={k: resp.headers[k] for k in CLIP_HEADERS if k in resp.headers},
+                recording=resp.headers.get("Peerwatch-Clip") == "recording",
+                body=resp.content,
+            )
+        finally:
+            resp.release()
 
     async def devices(self) -> list[PairedDevice]:
         """Return the paired remote devices."""

@@ -30,7 +30,7 @@ PUSH_POLL_INTERVAL: Final = timedelta(seconds=60)
 REPAIR_AFTER: Final = timedelta(minutes=5)
 """How long the edge may be away before a repair issue is raised."""
 SNAPSHOT_URL_LIFETIME: Final = timedelta(days=1)
-"""How long a signed snapshot URL (in bus events, notifications, media) stays valid."""
+"""How long a signed snapshot or clip URL (in bus events, notifications, media) stays valid."""
 EVENTS_PAGE_SIZE: Final = 50
 
 EVENT_DETECTION: Final = "peerwatch_detection"

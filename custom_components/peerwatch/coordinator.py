@@ -97,6 +97,11 @@ def snapshot_path(entry_id: str, event_id: str, image: EventImage = "snapshot.jp
     return f"/api/{DOMAIN}/{entry_id}/events/{event_id}/{image}"
 
 
+def clip_path(entry_id: str, event_id: str) -> str:
+    """Return the path of HA's authenticated view that proxies an event's clip."""
+    return f"/api/{DOMAIN}/{entry_id}/events/{event_id}/clip.mp4"
+
+
 def camera_identifier(edge_id: str, camera: str) -> str:
     """Return the device registry identifier of a camera on an edge."""
     return f"{edge_id}_{camera}"
@@ -122,6 +127,7 @@ class PeerwatchCoordinator(DataUpdateCoordinator[PeerwatchData]):
         self.push_connected = False
         self._seen: OrderedDict[str, None] = OrderedDict()
         self._away_since: datetime | None = None
+        self._records_clips: dict[str, bool] = {}
 
     @property
     def edge_id(self) -> str:
@@ -152,6 +158,7 @@ class PeerwatchCoordinator(DataUpdateCoordinator[PeerwatchData]):
         first = self.data is None
         data = PeerwatchData(info=info, devices=devices, metrics=metrics)
         for event in reversed(page.events):  # oldest first, so the newest snapshot wins
+            self._note_clip(event)
             if event.has_snapshot:
                 data.last_snapshot[event.camera] = event
             if event.is_open:
@@ -226,9 +233,30 @@ class PeerwatchCoordinator(DataUpdateCoordinator[PeerwatchData]):
                 "snapshot_url": async_sign_path(
                     self.hass, path, SNAPSHOT_URL_LIFETIME, use_content_user=True
                 ),
+                **self.clip_links(event),
             },
         )
         async_dispatcher_send(self.hass, self.signal_event_start, event)
+
+    @callback
+    def _note_clip(self, event: Event) -> None:
+        """Learn whether a camera records clips: an event with a clip says it does, one that
+        ended without a clip that it does not (any more). An event gets its clip a moment after
+        it starts, so a starting event alone cannot tell."""
+        if event.has_clip or not event.is_open:
+            self._records_clips[event.camera] = event.has_clip
+
+    @callback
+    def clip_links(self, event: Event) -> dict[str, str]:
+        """The event's `clip_path` and signed `clip_url` (HA's clip view) when its camera
+        records clips, else nothing. The URL works from a moment after the event starts (once
+        the edge has opened the clip): while the clip is recorded it serves the part written so
+        far, and more as it grows."""
+        if not (event.has_clip or self._records_clips.get(event.camera, False)):
+            return {}
+        path = clip_path(self.config_entry.entry_id, event.id)
+        url = async_sign_path(self.hass, path, SNAPSHOT_URL_LIFETIME, use_content_user=True)
+        return {"clip_path": path, "clip_url": url}
 
     @property
     def signal_event_start(self) -> str:
@@ -245,6 +273,7 @@ class PeerwatchCoordinator(DataUpdateCoordinator[PeerwatchData]):
         event = message.event
         if event is None:
             return
+        self._note_clip(event)
         if event.has_snapshot:
             data.last_snapshot[event.camera] = event
         if message.type == "event.end" or not event.is_open:

@@ -43,6 +43,7 @@ class PeerwatchDetectionEvent(PeerwatchEntity, EventEntity):
                 "kind": event.kind,
                 "score": event.score,
                 "zones": event.zones,
+                **self.coordinator.clip_links(event),
             },
         )
         self.async_write_ha_state()

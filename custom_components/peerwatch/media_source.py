@@ -1,7 +1,8 @@
 """Media source: each edge's cameras and their detection timeline, paged by the edge's cursor.
 
 Identifiers: `` (edges), `<entry>` (cameras), `<entry>/c/<camera>[/<cursor>]` (one page of a
-camera's events, newest first), `<entry>/e/<event>` (one snapshot).
+camera's events, newest first), `<entry>/e/<event>` (one snapshot), `<entry>/v/<event>` (an
+event's clip, for events that have one).
 """
 
 from __future__ import annotations
@@ -21,9 +22,10 @@ from homeassistant.util import dt as dt_util
 
 from .api import Event, PeerwatchError
 from .const import DOMAIN, EVENTS_PAGE_SIZE, SNAPSHOT_URL_LIFETIME
-from .coordinator import PeerwatchConfigEntry, snapshot_path
+from .coordinator import PeerwatchConfigEntry, clip_path, snapshot_path
 
 MIME = "image/jpeg"
+CLIP_MIME = "video/mp4"
 
 
 async def async_get_media_source(hass: HomeAssistant) -> PeerwatchMediaSource:
@@ -52,17 +54,22 @@ class PeerwatchMediaSource(MediaSource):
         return entry
 
     async def async_resolve_media(self, item: MediaSourceItem) -> PlayMedia:
-        """Resolve a snapshot to HA's authenticated view, signed for the player."""
-        entry_id, _, rest = item.identifier.partition("/e/")
-        if not rest:
+        """Resolve a snapshot or a clip to HA's authenticated view, signed for the player."""
+        entry_id, _, rest = item.identifier.partition("/")
+        kind, _, event_id = rest.partition("/")
+        if kind not in ("e", "v") or not event_id or "/" in event_id:
             raise Unresolvable(
                 translation_domain=DOMAIN,
                 translation_key="bad_media_id",
                 translation_placeholders={"identifier": item.identifier},
             )
         self._entry(entry_id)
-        path = snapshot_path(entry_id, rest)
-        return PlayMedia(async_sign_path(self.hass, path, SNAPSHOT_URL_LIFETIME), MIME)
+        path, mime = (
+            (clip_path(entry_id, event_id), CLIP_MIME)
+            if kind == "v"
+            else (snapshot_path(entry_id, event_id), MIME)
+        )
+        return PlayMedia(async_sign_path(self.hass, path, SNAPSHOT_URL_LIFETIME), mime)
 
     async def async_browse_media(self, item: MediaSourceItem) -> BrowseMediaSource:
         """Browse edges, cameras, or one page of a camera's events."""
@@ -124,9 +131,7 @@ class PeerwatchMediaSource(MediaSource):
         )
         return BrowseMediaSource(
             domain=DOMAIN,
-            identifier=f"{entry_id}/e/{event.id}",
-            media_class=MediaClass.IMAGE,
-            media_content_type=MIME,
+            **_playable(entry_id, event),
             title=f"{when} {event.label} ({event.score:.0%})",
             can_play=True,
             can_expand=False,
@@ -149,3 +154,18 @@ def _folder(
         children=children,
         children_media_class=MediaClass.IMAGE if children is not None else None,
     )
+
+
+def _playable(entry_id: str, event: Event) -> dict[str, str]:
+    """How an event plays: its clip as video when it has one, else its snapshot."""
+    if event.has_clip:
+        return {
+            "identifier": f"{entry_id}/v/{event.id}",
+            "media_class": MediaClass.VIDEO,
+            "media_content_type": CLIP_MIME,
+        }
+    return {
+        "identifier": f"{entry_id}/e/{event.id}",
+        "media_class": MediaClass.IMAGE,
+        "media_content_type": MIME,
+    }

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 from unittest.mock import patch
 
@@ -50,6 +51,8 @@ class FakeEdge:
     broken: str | None = None
     runner: web.AppRunner | None = None
     requests: list[str] = field(default_factory=list)
+    clips: dict[str, Path] = field(default_factory=dict)
+    recording: set[str] = field(default_factory=set)
 
     @web.middleware
     async def auth(self, request: web.Request, handler: Handler) -> web.StreamResponse:
@@ -72,6 +75,7 @@ class FakeEdge:
         app.router.add_get("/api/v1/devices", self.recorded)
         app.router.add_delete("/api/v1/devices/{id}", self.delete_device)
         app.router.add_get("/api/v1/events", self.events)
+        app.router.add_get("/api/v1/events/{id}/clip.mp4", self.clip)
         app.router.add_get("/api/v1/events/{id}/{image}", self.image)
         app.router.add_get("/api/v1/metrics", self.metrics)
         app.router.add_patch("/api/v1/cameras/{id}", self.patch_camera)
@@ -119,6 +123,19 @@ class FakeEdge:
         if request.match_info["id"] == "missing":
             return web.json_response({"error": "not_found", "message": "no snapshot"}, status=404)
         return web.Response(body=JPEG, content_type="image/jpeg")
+
+    async def clip(self, request: web.Request) -> web.StreamResponse:
+        """A clip file with the edge's headers (Range, HEAD and 416 are aiohttp's, as there)."""
+        event_id = request.match_info["id"]
+        if event_id not in self.clips:
+            return web.json_response({"error": "not_found", "message": "no clip"}, status=404)
+        recording = event_id in self.recording
+        headers = {
+            "Content-Type": "video/mp4",
+            "Cache-Control": "no-store" if recording else "max-age=3600",
+            "Peerwatch-Clip": "recording" if recording else "complete",
+        }
+        return web.FileResponse(self.clips[event_id], headers=headers)
 
     async def patch_camera(self, request: web.Request) -> web.Response:
         body = await request.json()

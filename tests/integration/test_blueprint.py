@@ -1,12 +1,15 @@
-"""The notification blueprint, run for real: mobile_app registration, push, signed snapshot."""
+"""The notification blueprint, run for real: mobile_app registration, push, signed snapshot or
+clip."""
 
 from __future__ import annotations
 
 import shutil
 from http import HTTPStatus
 from pathlib import Path
+from typing import Any
 
 import pytest
+from aiohttp.test_utils import TestClient
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import device_registry as dr
 from homeassistant.setup import async_setup_component
@@ -31,20 +34,17 @@ def mock_push_service(aioclient_mock: AiohttpClientMocker) -> None:
     aioclient_mock.post(PUSH_URL, json={"rateLimits": {"remaining": 100}})
 
 
-@pytest.mark.usefixtures("mock_push_service", "init_integration")
-async def test_notify_detection_blueprint(
-    hass: HomeAssistant,
-    tmp_path: Path,
-    push: Push,
-    hass_client: ClientSessionGenerator,
-    aioclient_mock: AiohttpClientMocker,
-) -> None:
+@pytest.fixture
+async def phone(
+    hass: HomeAssistant, tmp_path: Path, hass_client: ClientSessionGenerator
+) -> tuple[TestClient, str]:
+    """The blueprint installed, and a phone registered the Companion app way (the push service
+    is the only fake: no internet); return HA's logged-in test client and the phone's device."""
     hass.config.config_dir = str(tmp_path)
     target = tmp_path / "blueprints" / "automation" / "peerwatch"
     target.mkdir(parents=True)
     shutil.copy(BLUEPRINT, target)
 
-    # A phone registers the Companion app way (the push service is the only fake: no internet).
     for component in ("notify", "mobile_app"):  # before the HTTP client freezes the router
         assert await async_setup_component(hass, component, {})
     client = await hass_client()
@@ -65,10 +65,14 @@ async def test_notify_detection_blueprint(
     )
     assert resp.status == HTTPStatus.CREATED
     await hass.async_block_till_done()
-    registry = dr.async_get(hass)
-    phone = next(d for d in registry.devices.values() if d.model == "Pixel 8")
-    garden = registry.async_get_device(identifiers={(DOMAIN, f"{EDGE_ID}_garden")})
+    device = next(d for d in dr.async_get(hass).devices.values() if d.model == "Pixel 8")
+    return client, device.id
 
+
+async def _use_blueprint(hass: HomeAssistant, phone_id: str, **inputs: Any) -> None:
+    """Set up an automation from the blueprint for the garden camera, notifying the phone."""
+    garden = dr.async_get(hass).async_get_device(identifiers={(DOMAIN, f"{EDGE_ID}_garden")})
+    assert garden is not None
     assert await async_setup_component(
         hass,
         "automation",
@@ -76,17 +80,22 @@ async def test_notify_detection_blueprint(
             "automation": {
                 "use_blueprint": {
                     "path": "peerwatch/notify_detection.yaml",
-                    "input": {
-                        "camera": garden.id,
-                        "notify_device": phone.id,
-                        "labels": ["person", "fall"],
-                        "min_score": 0.8,
-                        "cooldown": 0,
-                    },
+                    "input": {"camera": garden.id, "notify_device": phone_id, **inputs},
                 }
             }
         },
     )
+
+
+@pytest.mark.usefixtures("mock_push_service", "init_integration")
+async def test_notify_detection_blueprint(
+    hass: HomeAssistant,
+    phone: tuple[TestClient, str],
+    push: Push,
+    aioclient_mock: AiohttpClientMocker,
+) -> None:
+    client, phone_id = phone
+    await _use_blueprint(hass, phone_id, labels=["person", "fall"], min_score=0.8, cooldown=0)
     event = payload("events.json")["events"][0]
     push.send({"type": "event.start", "event": {**event, "id": "n0", "camera": "front_door"}})
     push.send(
@@ -115,3 +124,38 @@ async def test_notify_detection_blueprint(
     resp = await client.get(image, headers=anonymous)
     assert resp.status == HTTPStatus.OK
     assert resp.content_type == "image/jpeg"
+    assert "video" not in sent["data"], "the snapshot by default"
+
+
+@pytest.mark.usefixtures("mock_push_service", "init_integration")
+async def test_notify_detection_blueprint_attaches_the_clip(
+    hass: HomeAssistant,
+    phone: tuple[TestClient, str],
+    push: Push,
+    aioclient_mock: AiohttpClientMocker,
+) -> None:
+    _, phone_id = phone
+    await _use_blueprint(hass, phone_id, attachment="clip", cooldown=0)
+    event = payload("events.json")["events"][0]
+    # The garden's last event ended without a clip: it records none, the snapshot goes out.
+    push.send({"type": "event.start", "event": {**event, "id": "c1", "camera": "garden"}})
+    await hass.async_block_till_done()
+    assert aioclient_mock.call_count == 1
+    sent = aioclient_mock.mock_calls[0][2]["data"]
+    assert "/events/c1/snapshot.jpg?authSig=" in sent["image"]
+    assert "video" not in sent
+
+    # Now it records: a detection with a clip attaches the clip's signed link as video.
+    push.send(
+        {
+            "type": "event.start",
+            "event": {**event, "id": "c2", "camera": "garden", "has_clip": True},
+        }
+    )
+    await hass.async_block_till_done()
+    assert aioclient_mock.call_count == 2
+    sent = aioclient_mock.mock_calls[1][2]["data"]
+    assert sent["video"].startswith(f"/api/{DOMAIN}/")
+    assert "/events/c2/clip.mp4?authSig=" in sent["video"]
+    assert "image" not in sent
+    assert (sent["tag"], sent["group"]) == ("peerwatch-garden", "peerwatch")
