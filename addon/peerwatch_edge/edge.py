@@ -4,7 +4,8 @@ Others (the local API, the remote peer, the service) use only this public surfac
 
 - `Edge(config, bus=None)`; attributes `config`, `bus`, `store`, `data_dir`, `cameras` (by id,
   in config order); `await edge.start()`, `await edge.stop()`; `edge.stats()`;
-  `await edge.snapshot_drawn(event_id)` (waits while a new event's snapshot is being drawn).
+  `await edge.snapshot_drawn(event_id)` and `await edge.clip_opened(event_id)` (wait while a new
+  event's snapshot is being drawn, its clip opened).
 - `Camera`: `id`, `name`, `status()`, `detection_enabled` (settable, persisted, publishes
   `camera.status`), `latest_jpeg()` (blocking: use `asyncio.to_thread`), `subscribe_frames()`.
 - `EventStore`: `list_events(...)`, `get_event(id)`, `delete_event(id)`, `snapshot_path(id)`,
@@ -92,6 +93,11 @@ class Edge:
         """Return once the event's first snapshot is no longer being drawn (at once if not)."""
         for camera in self.cameras.values():
             await camera.events.snapshot_drawn(event_id)
+
+    async def clip_opened(self, event_id: str) -> None:
+        """Return once a new event's clip file exists (at once if it is not being opened)."""
+        for camera in self.cameras.values():
+            await camera.events.clip_opened(event_id)
 
     def stats(self) -> dict[str, Any]:
         """Figures for /metrics and diagnostics: per camera and per detector."""

@@ -3,6 +3,7 @@ test relay into a real edge process, which remuxes the packets into a fragmented
 
 from __future__ import annotations
 
+import asyncio
 import json
 import subprocess
 import urllib.request
@@ -11,6 +12,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+import aiohttp
 import av
 import pytest
 
@@ -153,3 +155,24 @@ def test_a_clip_cut_by_kill_9_plays_up_to_its_last_fragment(
     assert event["has_clip"]
     assert event["clip_duration"] > 0  # read back from the cut file
     assert packets(clip)[0][0]
+
+
+async def test_a_new_event_announces_its_clip_which_can_be_fetched_at_once(
+    edge: EdgeProcess,
+) -> None:
+    """`event.start` says has_clip; asked for at once, the clip is served as it grows, never a
+    404 while the file is being opened."""
+    async with aiohttp.ClientSession(edge.url, headers=edge.auth) as http:
+        async with http.ws_connect("/api/v1/ws") as ws:
+            async with asyncio.timeout(90):
+                async for message in ws:
+                    data = message.json()
+                    if data["type"] == "event.start":
+                        break
+        event = data["event"]
+        assert event["has_clip"]
+        assert event["clip_duration"] is None
+        async with http.get(f"/api/v1/events/{event['id']}/clip.mp4") as resp:
+            assert resp.status == 200
+            assert resp.headers["Peerwatch-Clip"] == "recording"
+            assert resp.headers["Cache-Control"] == "no-store"

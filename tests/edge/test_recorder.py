@@ -60,12 +60,14 @@ async def test_the_privacy_switch_ends_clips_at_once_and_stops_recording(
         await wait_for_async(lambda: any(r[:2] == ("ev1", True) for r in reports), "clip done")
         recorder.begin("ev2", time.monotonic())
         play(recorder, packets, 1)
-    (done,) = [r for r in reports if r[1]]
+    assert reports[0] == ("ev1", False, None)
+    done = reports[1]
+    assert done[:2] == ("ev1", True)
     assert done[2] is not None
     assert done[2] > 0
     assert clip_duration(tmp_path / "ev1.mp4") == pytest.approx(done[2], abs=0.2)
-    assert not (tmp_path / "ev2.mp4").exists()  # nothing is recorded while switched off
-    assert [r[0] for r in reports] == ["ev1", "ev1"]
+    assert reports[2:] == [("ev2", True, None)]  # switched off: told at once there is no clip
+    assert not (tmp_path / "ev2.mp4").exists()
 
 
 async def test_a_full_disk_ends_the_clip_cleanly(

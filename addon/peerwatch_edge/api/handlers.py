@@ -146,8 +146,12 @@ async def event_face(request: web.Request) -> web.FileResponse:
 async def event_clip(request: web.Request) -> web.FileResponse:
     """The event's clip (MP4; Range and HEAD work). While it is still being recorded this is
     the part so far, not to be cached: `Peerwatch-Clip: recording` says so."""
-    store = state_of(request).edge.store
+    edge = state_of(request).edge
+    store = edge.store
     event_id = path_id(request)
+    with suppress(TimeoutError):  # a new event's clip may be opening right now
+        async with asyncio.timeout(SNAPSHOT_WAIT):
+            await edge.clip_opened(event_id)
     event = await store.get_event(event_id)
     if event is None:
         raise not_found(f"event {event_id!r}")

@@ -49,6 +49,9 @@ class Analyses(Protocol):
 class Clips(Protocol):
     """Who records the events' clips (the camera's `Recorder`)."""
 
+    recording: bool
+    """Whether a new event gets a clip."""
+
     def begin(self, event_id: str, since: float) -> None:
         """Start the clip of an event first seen at `since` (monotonic)."""
         ...
@@ -85,6 +88,7 @@ class EventPipeline:
         """Whether detection is on; switching it off ends every live event."""
         self.events = 0
         self._drawing: dict[str, asyncio.Event] = {}
+        self._opening: dict[str, asyncio.Event] = {}
         self._task: asyncio.Task[None] | None = None
         self._reports: set[asyncio.Task[None]] = set()
 
@@ -101,11 +105,17 @@ class EventPipeline:
         await self._apply(self.tracker.end_all(utcnow()))
 
     async def settle(self) -> None:
-        """Wait until the clip reports received so far are stored and pushed."""
+        """Wait until the clip reports received so far are stored and pushed; nobody waits
+        for a clip to open any more."""
         await asyncio.gather(*self._reports, return_exceptions=True)
+        for opening in self._opening.values():
+            opening.set()
+        self._opening.clear()
 
     def clip_reported(self, event_id: str, done: bool, duration: float | None) -> None:
         """The recorder opened (not `done`) or finished an event's clip (event loop)."""
+        if (opening := self._opening.pop(event_id, None)) is not None:
+            opening.set()
         task = asyncio.create_task(self._clip(event_id, done, duration), name="clip-report")
         self._reports.add(task)
         task.add_done_callback(self._reports.discard)
@@ -119,6 +129,12 @@ class EventPipeline:
         event.has_clip = not done or duration is not None
         event.clip_duration = duration
         self.bus.publish_event("update", event)
+
+    async def clip_opened(self, event_id: str) -> None:
+        """Return once a new event's clip file exists (at once if it is not being opened)."""
+        opening = self._opening.get(event_id)
+        if opening is not None:
+            await opening.wait()
 
     async def snapshot_drawn(self, event_id: str) -> None:
         """Return once the event's first snapshot is no longer being drawn (at once if not)."""
@@ -155,9 +171,13 @@ class EventPipeline:
                     self.clips.end(track.event.id, track.last_seen)
                 continue
             self.events += 1
+            recorded = self.clips is not None and self.clips.recording
+            if recorded:  # announced with the start; readers wait for the file
+                track.event.has_clip = True
+                self._opening[track.event.id] = asyncio.Event()
             with self._drawn_later(track.event.id):
                 await self._save(action, track, None, None)
-                if self.clips is not None:
+                if self.clips is not None and recorded:
                     self.clips.begin(track.event.id, track.first_seen)
                 pictures = await self._draw(track)
                 if pictures != (None, None):

@@ -148,6 +148,9 @@ class Recorder:
         """Packets the writer could not take in time (reader thread writes, others read)."""
         self.cpu_seconds = 0.0
         """CPU time the writer thread used (writer thread writes, others read)."""
+        self.recording = False
+        """Whether a new event gets a clip: the stream can be remuxed and recording is on
+        (writer thread writes, the event loop reads)."""
         # Writer thread only:
         self._template: av.VideoStream | None = None
         self._ring: deque[_Held] = deque()
@@ -240,10 +243,12 @@ class Recorder:
                 self._forget()
                 codec = stream.codec_context.name
                 self._template = stream if codec in REMUXABLE else None
+                self.recording = self._enabled and self._template is not None
                 if self._template is None:
                     _LOGGER.info("camera %s: no clips for %s video", self.camera_id, codec)
             case _Switch(enabled):
                 self._enabled = enabled
+                self.recording = enabled and self._template is not None
                 if not enabled:
                     self._end_all()
                     self._forget()
@@ -293,7 +298,10 @@ class Recorder:
         self._ring_bytes = 0
 
     def _begin(self, event_id: str, since: float) -> None:
-        if not self._enabled or self._template is None or event_id in self._clips:
+        if event_id in self._clips:
+            return
+        if not self._enabled or self._template is None:  # switched off meanwhile: no clip
+            self._report(event_id, True, None)
             return
         start = 0
         for index, held in enumerate(self._ring):
@@ -305,6 +313,7 @@ class Recorder:
             clip = _Clip(event_id, self.clips_dir / f"{event_id}.mp4", self._template)
         except (av.error.FFmpegError, OSError) as err:
             _LOGGER.error("camera %s: cannot record a clip: %s", self.camera_id, err)
+            self._report(event_id, True, None)
             return
         self._clips[event_id] = clip
         self._report(event_id, False, None)
