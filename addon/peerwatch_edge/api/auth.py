@@ -75,7 +75,11 @@ def token_middleware(token: str) -> Middleware:
     async def middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
         if request.path not in PUBLIC_PATHS:
             given = _bearer(request)
-            if given is None or not hmac.compare_digest(given.encode(), expected):
+            if (
+                given is None
+                or not given.isascii()
+                or not hmac.compare_digest(given.encode(), expected)
+            ):
                 message = "missing bearer token" if given is None else "invalid bearer token"
                 return json_error(401, "unauthorized", message, **{"WWW-Authenticate": "Bearer"})
         return await handler(request)

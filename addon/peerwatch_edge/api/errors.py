@@ -17,6 +17,7 @@ _REASONS = {
     403: "forbidden",
     404: "not_found",
     405: "method_not_allowed",
+    408: "request_timeout",
     409: "conflict",
     413: "payload_too_large",
     415: "unsupported_media_type",
@@ -45,6 +46,11 @@ def not_found(what: str) -> ApiError:
     return ApiError(404, "not_found", f"{what} not found")
 
 
+def code_of(status: int) -> str:
+    """The machine code of an HTTP error status, e.g. `bad_request`."""
+    return _REASONS.get(status, "error")
+
+
 def json_error(status: int, code: str, message: str, **headers: str) -> web.Response:
     """Build the JSON error response."""
     body: dict[str, Any] = {"error": code, "message": message}
@@ -61,7 +67,7 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
     except web.HTTPException as err:
         if err.status < 400:
             raise
-        code = _REASONS.get(err.status, "error")
+        code = code_of(err.status)
         headers = {k: v for k, v in err.headers.items() if k in ("Allow", "Retry-After")}
         return json_error(err.status, code, err.reason, **headers)
     except (asyncio.CancelledError, ConnectionResetError):

@@ -11,7 +11,7 @@ from aiohttp import web
 from .. import __version__
 from .errors import ApiError, bad_request, not_found
 from .metrics import render_metrics
-from .params import cursor, event_query, json_body, only_keys, path_id
+from .params import cursor, event_query, json_body, only_keys, path_id, read_body
 from .state import state_of
 
 JPEG = "image/jpeg"
@@ -191,7 +191,7 @@ async def delete_device(request: web.Request) -> web.Response:
 
 async def start_pairing(request: web.Request) -> web.Response:
     """Open a 5-minute pairing window; the code is also logged for add-on users."""
-    if (await request.read()).strip() not in (b"", b"{}", b"null"):
+    if (await read_body(request)).strip() not in (b"", b"{}", b"null"):
         raise bad_request("body: POST /pairing takes no parameters")
     window = state_of(request).devices.start_pairing()
     return web.json_response(window.to_dict(), status=201)

@@ -51,8 +51,12 @@ async def index(request: web.Request) -> web.Response:
 async def static_file(request: web.Request) -> web.StreamResponse:
     """Another built file (JS, CSS, icons...), never outside the build folder."""
     root = request.app[PWA_DIR].resolve()
-    target = (root / request.match_info["path"]).resolve()
-    if not target.is_relative_to(root) or not await asyncio.to_thread(target.is_file):
+    try:
+        target = (root / request.match_info["path"]).resolve()
+        found = target.is_relative_to(root) and await asyncio.to_thread(target.is_file)
+    except (OSError, ValueError):  # a NUL byte or a name too long is no file of ours
+        found = False
+    if not found:
         raise web.HTTPNotFound
     if target.name == "index.html":
         return await index(request)

@@ -30,7 +30,7 @@ def _fps(request: web.Request, default: float) -> float:
     if raw is None:
         return min(default, MAX_MJPEG_FPS)
     try:
-        fps = float(raw)
+        fps = float(raw) if raw.isascii() else -1.0
     except ValueError:
         fps = -1.0
     if not 0.1 <= fps <= MAX_MJPEG_FPS:

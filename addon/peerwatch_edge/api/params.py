@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 from collections.abc import Set as AbstractSet
@@ -18,6 +19,8 @@ ID_RE: Final = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 LABEL_RE: Final = re.compile(r"^[a-z0-9][a-z0-9 _-]{0,63}$")
 MAX_LIMIT: Final = 200
 DEFAULT_LIMIT: Final = 50
+DEFAULT_READ_TIMEOUT: Final = 10.0
+READ_TIMEOUT: Final = web.AppKey("peerwatch_read_timeout", float)
 
 
 @dataclass(slots=True, frozen=True)
@@ -38,6 +41,11 @@ def path_id(request: web.Request, name: str = "id") -> str:
     if not ID_RE.match(value):
         raise bad_request(f"{name}: must be 1 to 64 letters, digits, '_' or '-'")
     return value
+
+
+def ascii_int(value: str) -> int | None:
+    """The value of a plain ASCII decimal such as `42`, else None (`str.isdigit` also takes '²')."""
+    return int(value) if value.isascii() and value.isdigit() else None
 
 
 def parse_time(value: str, name: str) -> datetime:
@@ -78,20 +86,33 @@ def event_query(request: web.Request) -> EventQuery:
         before_id = before_id or None
     limit = DEFAULT_LIMIT
     if (raw := query.get("limit")) is not None:
-        if not raw.isdigit() or not 1 <= int(raw) <= MAX_LIMIT:
+        value = ascii_int(raw)
+        if value is None or not 1 <= value <= MAX_LIMIT:
             raise bad_request(f"limit: must be an integer from 1 to {MAX_LIMIT}")
-        limit = int(raw)
+        limit = value
     return EventQuery(camera, label, kind, before, before_id, limit)
+
+
+async def read_body(request: web.Request) -> bytes:
+    """The request's body, which must arrive within the app's read timeout (else a 408)."""
+    try:
+        async with asyncio.timeout(request.app.get(READ_TIMEOUT, DEFAULT_READ_TIMEOUT)):
+            return await request.read()
+    except TimeoutError:
+        raise ApiError(408, "request_timeout", "the request body did not arrive in time") from None
 
 
 async def json_body(request: web.Request) -> dict[str, Any]:
     """The request's JSON object body."""
     if request.content_type != "application/json":
         raise ApiError(415, "unsupported_media_type", "send a JSON body (application/json)")
+    data = await read_body(request)
     try:
-        body = json.loads(await request.read())
+        body = json.loads(data)
     except (ValueError, UnicodeDecodeError):
         raise bad_request("body: not valid JSON") from None
+    except RecursionError:
+        raise bad_request("body: JSON nested too deeply") from None
     if not isinstance(body, dict):
         raise bad_request("body: must be a JSON object")
     return body

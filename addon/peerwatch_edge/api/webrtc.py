@@ -31,6 +31,7 @@ CLOCK_RATE: Final = 90_000
 TIME_BASE: Final = Fraction(1, CLOCK_RATE)
 MAX_SESSIONS: Final = 4
 CONNECT_TIMEOUT: Final = 30.0
+ANSWER_TIMEOUT: Final = 10.0
 
 
 class CameraTrack(MediaStreamTrack):
@@ -106,12 +107,14 @@ class WebRtcSessions:
                 await self._close(pc)
 
         try:
-            await pc.setRemoteDescription(RTCSessionDescription(offer_sdp, "offer"))
-            pc.addTrack(CameraTrack(camera))
-            await pc.setLocalDescription(await pc.createAnswer())  # gathers ICE candidates
-        except (ValueError, TypeError) as err:  # aiortc's errors for SDP it cannot use
+            async with asyncio.timeout(ANSWER_TIMEOUT):
+                await pc.setRemoteDescription(RTCSessionDescription(offer_sdp, "offer"))
+                pc.addTrack(CameraTrack(camera))
+                await pc.setLocalDescription(await pc.createAnswer())  # gathers ICE candidates
+        except Exception as err:  # aiortc raises any kind (or hangs) on SDP it cannot use
             await self._close(pc)
-            raise bad_request(f"sdp: cannot answer this offer ({err})") from None
+            reason = f"{type(err).__name__}: {err}" if str(err) else type(err).__name__
+            raise bad_request(f"sdp: cannot answer this offer ({reason})") from None
         except BaseException:
             await self._close(pc)
             raise
@@ -138,7 +141,8 @@ class WebRtcSessions:
             for sender in pc.getSenders():
                 if sender.track is not None:
                     sender.track.stop()
-            await pc.close()
+            with contextlib.suppress(Exception):  # aiortc can trip over an offer applied in part
+                await pc.close()
 
     async def close_all(self) -> None:
         """Close every session (on shutdown)."""
