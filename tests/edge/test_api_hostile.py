@@ -13,14 +13,12 @@ import json
 import socket
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-import yaml
 
 from peerwatch_edge.api.connections import MAX_WAITING_PER_ADDRESS
-from tests.support import PYTHON, ServerProcess, free_port
+from tests.support import EdgeProcess, edge_config, start_edge
 
 pytestmark = pytest.mark.slow
 
@@ -28,59 +26,25 @@ READ_TIMEOUT = 1.0
 LIMIT = 30.0  # seconds a test waits for the edge to do something it should do in READ_TIMEOUT
 
 
-@dataclass
-class Edge:
-    port: int
-    ingress_port: int
-    token: str
-    server: ServerProcess
-
-
-def launch(tmp: Path, models_dir: Path, video_path: Path, read_timeout: float) -> Edge:
+def launch(tmp: Path, read_timeout: float) -> EdgeProcess:
     """An edge on the fixture clip with its ingress site (allowed from 127.0.0.1)."""
     pwa = tmp / "pwa"
     pwa.mkdir()
     (pwa / "index.html").write_text("<!doctype html><html><head></head></html>")
-    port, ingress_port = free_port(), free_port()
-    config = {
-        "data_dir": str(tmp / "data"),
-        "models_dir": str(models_dir),
-        "api": {"host": "127.0.0.1", "port": port},
-        "cameras": [{"id": "cam1", "name": "Camera one", "source": str(video_path), "fps": 5}],
-    }
-    (tmp / "edge.yaml").write_text(yaml.safe_dump(config))
-    env = {
-        "PEERWATCH_READ_TIMEOUT": str(read_timeout),
-        "PEERWATCH_INGRESS_PORT": str(ingress_port),
-        "PEERWATCH_INGRESS_HOST": "127.0.0.1",
-        "PEERWATCH_INGRESS_ALLOW": "127.0.0.1",
-        "PEERWATCH_PWA_DIR": str(pwa),
-    }
-    server = ServerProcess(
-        [PYTHON, "-m", "peerwatch_edge", "--config", str(tmp / "edge.yaml")],
-        port=port,
-        log_path=tmp / "edge.log",
-        health_url=f"http://127.0.0.1:{port}/api/v1/health",
-        env=env,
-    ).start(timeout=60)
-    token = (tmp / "data" / "api_token").read_text().strip()
-    return Edge(port, ingress_port, token, server)
-
-
-def stop(edge: Edge) -> None:
-    code = edge.server.stop()
-    log = edge.server.log()
-    assert code == 0, log
-    assert "Traceback" not in log, log
+    return start_edge(
+        edge_config(tmp / "data"),
+        tmp,
+        env={"PEERWATCH_READ_TIMEOUT": str(read_timeout)},
+        ingress_allow="127.0.0.1",
+        pwa_dir=pwa,
+    )
 
 
 @pytest.fixture(scope="module")
-def edge(
-    tmp_path_factory: pytest.TempPathFactory, models_dir: Path, video_path: Path
-) -> Iterator[Edge]:
-    started = launch(tmp_path_factory.mktemp("hostile"), models_dir, video_path, READ_TIMEOUT)
+def edge(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EdgeProcess]:
+    started = launch(tmp_path_factory.mktemp("hostile"), READ_TIMEOUT)
     yield started
-    stop(started)
+    started.stop()
 
 
 # --- raw HTTP --------------------------------------------------------------------------------
@@ -217,7 +181,7 @@ CASES: dict[str, tuple[str, bytes, int]] = {
 
 
 @pytest.mark.parametrize("case", CASES)
-def test_malformed_input_gets_a_json_4xx(edge: Edge, case: str) -> None:
+def test_malformed_input_gets_a_json_4xx(edge: EdgeProcess, case: str) -> None:
     site, raw, expected = CASES[case]
     raw = raw.replace(TOKEN.encode(), edge.token.encode())
     status, body = exchange(edge.port if site == "api" else edge.ingress_port, raw)
@@ -229,7 +193,7 @@ def test_malformed_input_gets_a_json_4xx(edge: Edge, case: str) -> None:
 # --- read timeouts ---------------------------------------------------------------------------
 
 
-def test_connections_that_never_finish_their_headers_are_closed(edge: Edge) -> None:
+def test_connections_that_never_finish_their_headers_are_closed(edge: EdgeProcess) -> None:
     half = request("GET", "/api/v1/health").removesuffix(b"\r\n")  # the last empty line missing
     silent = [connect(edge.port) for _ in range(10)]
     halves = [connect(edge.port) for _ in range(MAX_WAITING_PER_ADDRESS - 10)]
@@ -243,7 +207,9 @@ def test_connections_that_never_finish_their_headers_are_closed(edge: Edge) -> N
     assert exchange(edge.port, request("GET", "/api/v1/health"))[0] == 200
 
 
-def test_keep_alive_connections_wait_but_a_half_sent_next_request_is_closed(edge: Edge) -> None:
+def test_keep_alive_connections_wait_but_a_half_sent_next_request_is_closed(
+    edge: EdgeProcess,
+) -> None:
     health = request("GET", "/api/v1/health")
     with connect(edge.port) as idle, connect(edge.port) as slow:
         for sock in (idle, slow):
@@ -256,7 +222,7 @@ def test_keep_alive_connections_wait_but_a_half_sent_next_request_is_closed(edge
         assert read_response(idle)[0] == 200
 
 
-def test_a_body_that_stops_gets_408_and_the_connection_closes(edge: Edge) -> None:
+def test_a_body_that_stops_gets_408_and_the_connection_closes(edge: EdgeProcess) -> None:
     head = request("PATCH", "/api/v1/cameras/cam1", edge.token, b"x" * 100)
     with connect(edge.port) as sock:
         sock.sendall(head[: -100 + 10])  # the headers and 10 of 100 body bytes
@@ -267,14 +233,14 @@ def test_a_body_that_stops_gets_408_and_the_connection_closes(edge: Edge) -> Non
 
 
 @pytest.fixture
-def patient_edge(tmp_path: Path, models_dir: Path, video_path: Path) -> Iterator[Edge]:
+def patient_edge(tmp_path: Path) -> Iterator[EdgeProcess]:
     """An edge whose read timeout outlasts the test, so only the per-address cap closes."""
-    started = launch(tmp_path, models_dir, video_path, 600)
+    started = launch(tmp_path, 600)
     yield started
-    stop(started)
+    started.stop()
 
 
-def test_one_address_can_hold_only_so_many_waiting_connections(patient_edge: Edge) -> None:
+def test_one_address_can_hold_only_so_many_waiting_connections(patient_edge: EdgeProcess) -> None:
     port = patient_edge.port
     extra = 8
     with contextlib.ExitStack() as stack:
