@@ -127,7 +127,6 @@ class PeerwatchCoordinator(DataUpdateCoordinator[PeerwatchData]):
         self.push_connected = False
         self._seen: OrderedDict[str, None] = OrderedDict()
         self._away_since: datetime | None = None
-        self._records_clips: dict[str, bool] = {}
 
     @property
     def edge_id(self) -> str:
@@ -158,7 +157,6 @@ class PeerwatchCoordinator(DataUpdateCoordinator[PeerwatchData]):
         first = self.data is None
         data = PeerwatchData(info=info, devices=devices, metrics=metrics)
         for event in reversed(page.events):  # oldest first, so the newest snapshot wins
-            self._note_clip(event)
             if event.has_snapshot:
                 data.last_snapshot[event.camera] = event
             if event.is_open:
@@ -239,20 +237,11 @@ class PeerwatchCoordinator(DataUpdateCoordinator[PeerwatchData]):
         async_dispatcher_send(self.hass, self.signal_event_start, event)
 
     @callback
-    def _note_clip(self, event: Event) -> None:
-        """Learn whether a camera records clips: an event with a clip says it does, one that
-        ended without a clip that it does not (any more). An event gets its clip a moment after
-        it starts, so a starting event alone cannot tell."""
-        if event.has_clip or not event.is_open:
-            self._records_clips[event.camera] = event.has_clip
-
-    @callback
     def clip_links(self, event: Event) -> dict[str, str]:
-        """The event's `clip_path` and signed `clip_url` (HA's clip view) when its camera
-        records clips, else nothing. The URL works from a moment after the event starts (once
-        the edge has opened the clip): while the clip is recorded it serves the part written so
-        far, and more as it grows."""
-        if not (event.has_clip or self._records_clips.get(event.camera, False)):
+        """The event's `clip_path` and signed `clip_url` (HA's clip view) when it has a clip
+        (the edge says so from its start on cameras that record): while the clip is recorded
+        the URL serves the part written so far, more as it grows."""
+        if not event.has_clip:
             return {}
         path = clip_path(self.config_entry.entry_id, event.id)
         url = async_sign_path(self.hass, path, SNAPSHOT_URL_LIFETIME, use_content_user=True)
@@ -273,7 +262,6 @@ class PeerwatchCoordinator(DataUpdateCoordinator[PeerwatchData]):
         event = message.event
         if event is None:
             return
-        self._note_clip(event)
         if event.has_snapshot:
             data.last_snapshot[event.camera] = event
         if message.type == "event.end" or not event.is_open:

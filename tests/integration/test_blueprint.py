@@ -137,7 +137,7 @@ async def test_notify_detection_blueprint_attaches_the_clip(
     _, phone_id = phone
     await _use_blueprint(hass, phone_id, attachment="clip", cooldown=0)
     event = payload("events.json")["events"][0]
-    # The garden's last event ended without a clip: it records none, the snapshot goes out.
+    # An event without a clip (a camera that does not record): the snapshot goes out.
     push.send({"type": "event.start", "event": {**event, "id": "c1", "camera": "garden"}})
     await hass.async_block_till_done()
     assert aioclient_mock.call_count == 1
@@ -145,7 +145,7 @@ async def test_notify_detection_blueprint_attaches_the_clip(
     assert "/events/c1/snapshot.jpg?authSig=" in sent["image"]
     assert "video" not in sent
 
-    # Now it records: a detection with a clip attaches the clip's signed link as video.
+    # An event with a clip: the clip's signed link goes out as video.
     push.send(
         {
             "type": "event.start",
