@@ -293,20 +293,19 @@ class EventStore:
         if failed is not None:
             raise failed
 
-    async def set_clip(self, event_id: str, duration: float | None, *, done: bool) -> None:
-        """Record an event's clip: being recorded (not `done`), complete with its `duration`,
-        or (done, no duration) not playable after all."""
+    async def set_clip(self, event_id: str, duration: float | None) -> None:
+        """Record that an event's clip is complete with its `duration` (None: not playable after
+        all, no clip)."""
         try:
-            await self._call(self._set_clip, event_id, duration, done)
+            await self._call(self._set_clip, event_id, duration)
         except (OSError, sqlite3.Error, StoreError) as err:
             self.write_errors += 1
             _LOGGER.error("event %s: clip not recorded in the store: %s", event_id, err)
 
-    def _set_clip(self, event_id: str, duration: float | None, done: bool) -> None:
-        has_clip = not done or duration is not None
+    def _set_clip(self, event_id: str, duration: float | None) -> None:
         self.db.execute(
             "UPDATE events SET has_clip = ?, clip_duration = ?, bytes = ? WHERE id = ?",
-            (int(has_clip), duration, self._size(event_id), event_id),
+            (int(duration is not None), duration, self._size(event_id), event_id),
         )
 
     async def delete_event(self, event_id: str) -> bool:

@@ -116,17 +116,20 @@ class EventPipeline:
         """The recorder opened (not `done`) or finished an event's clip (event loop)."""
         if (opening := self._opening.pop(event_id, None)) is not None:
             opening.set()
-        task = asyncio.create_task(self._clip(event_id, done, duration), name="clip-report")
+        if not done:  # opened: the event said it has a clip from its start
+            return
+        task = asyncio.create_task(self._clip(event_id, duration), name="clip-report")
         self._reports.add(task)
         task.add_done_callback(self._reports.discard)
 
-    async def _clip(self, event_id: str, done: bool, duration: float | None) -> None:
-        await self.store.set_clip(event_id, duration, done=done)
+    async def _clip(self, event_id: str, duration: float | None) -> None:
+        """Store and push a finished clip's length (None: no playable clip after all)."""
+        await self.store.set_clip(event_id, duration)
         live = next((t.event for t in self.tracker.tracks if t.event.id == event_id), None)
         event = live if live is not None else await self.store.get_event(event_id)
         if event is None:  # deleted meanwhile
             return
-        event.has_clip = not done or duration is not None
+        event.has_clip = duration is not None
         event.clip_duration = duration
         self.bus.publish_event("update", event)
 
