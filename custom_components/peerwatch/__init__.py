@@ -12,7 +12,12 @@ from homeassistant.helpers.typing import ConfigType
 
 from .api import PeerwatchClient
 from .const import DOMAIN
-from .coordinator import PeerwatchConfigEntry, PeerwatchCoordinator, camera_identifier
+from .coordinator import (
+    PeerwatchConfigEntry,
+    PeerwatchCoordinator,
+    camera_identifier,
+    fired_store,
+)
 from .services import async_setup_services
 from .views import EventImageView
 
@@ -53,6 +58,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: PeerwatchConfigEntry) ->
             translation_placeholders={"found": coordinator.data.info.id},
         )
     entry.runtime_data = coordinator
+    entry.async_on_unload(coordinator.async_save)
     coordinator.start_push()
     entry.async_on_unload(entry.add_update_listener(_async_options_updated))
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
@@ -67,6 +73,11 @@ async def _async_options_updated(hass: HomeAssistant, entry: PeerwatchConfigEntr
 async def async_unload_entry(hass: HomeAssistant, entry: PeerwatchConfigEntry) -> bool:
     """Unload the platforms; the push task ends with the entry."""
     return await hass.config_entries.async_unload_platforms(entry, PLATFORMS)
+
+
+async def async_remove_entry(hass: HomeAssistant, entry: PeerwatchConfigEntry) -> None:
+    """Forget the detections the entry has fired."""
+    await fired_store(hass, entry.entry_id).async_remove()
 
 
 async def async_remove_config_entry_device(

@@ -29,7 +29,15 @@ from .api import (
     PeerwatchClient,
     PeerwatchConnectionError,
 )
-from .const import CONF_LABELS, DEFAULT_LABELS, DOMAIN, LABEL_CHOICES, LOGGER
+from .const import (
+    CONF_CATCH_UP,
+    CONF_LABELS,
+    DEFAULT_CATCH_UP,
+    DEFAULT_LABELS,
+    DOMAIN,
+    LABEL_CHOICES,
+    LOGGER,
+)
 from .coordinator import PeerwatchConfigEntry
 
 TOKEN_SELECTOR = TextSelector(TextSelectorConfig(type=TextSelectorType.PASSWORD))
@@ -192,7 +200,8 @@ class PeerwatchConfigFlow(ConfigFlow, domain=DOMAIN):
 
 
 class PeerwatchOptionsFlow(OptionsFlow):
-    """Choose which object labels get occupancy, count and event entities."""
+    """Choose which object labels get occupancy, count and event entities, and how far back a
+    (re)connect catches up on missed detections."""
 
     async def async_step_init(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
         """Show and take the labels."""
@@ -202,9 +211,12 @@ class PeerwatchOptionsFlow(OptionsFlow):
                 {str(label).strip().lower() for label in user_input[CONF_LABELS]} - {""}
             )
             if labels:
-                return self.async_create_entry(data={CONF_LABELS: labels})
+                return self.async_create_entry(
+                    data={CONF_LABELS: labels, CONF_CATCH_UP: int(user_input[CONF_CATCH_UP])}
+                )
             errors[CONF_LABELS] = "no_labels"
-        current = self.config_entry.options.get(CONF_LABELS, DEFAULT_LABELS)
+        options = self.config_entry.options
+        current = options.get(CONF_LABELS, DEFAULT_LABELS)
         return self.async_show_form(
             step_id="init",
             data_schema=vol.Schema(
@@ -216,7 +228,17 @@ class PeerwatchOptionsFlow(OptionsFlow):
                             custom_value=True,
                             translation_key=CONF_LABELS,
                         )
-                    )
+                    ),
+                    vol.Required(
+                        CONF_CATCH_UP, default=options.get(CONF_CATCH_UP, DEFAULT_CATCH_UP)
+                    ): NumberSelector(
+                        NumberSelectorConfig(
+                            min=1,
+                            max=1440,
+                            mode=NumberSelectorMode.BOX,
+                            unit_of_measurement="min",
+                        )
+                    ),
                 }
             ),
             errors=errors,

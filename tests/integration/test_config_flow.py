@@ -18,7 +18,7 @@ from custom_components.peerwatch.api import (
     PeerwatchConnectionError,
     PeerwatchError,
 )
-from custom_components.peerwatch.const import CONF_LABELS, DOMAIN
+from custom_components.peerwatch.const import CONF_CATCH_UP, CONF_LABELS, DOMAIN
 
 from .conftest import EDGE_ID
 
@@ -209,12 +209,15 @@ async def test_options_flow(hass: HomeAssistant, mock_config_entry: MockConfigEn
     assert result["step_id"] == "init"
 
     result = await hass.config_entries.options.async_configure(
-        result["flow_id"], {CONF_LABELS: ["  "]}
+        result["flow_id"], {CONF_LABELS: ["  "], CONF_CATCH_UP: 10}
     )
     assert result["errors"] == {CONF_LABELS: "no_labels"}
 
     result = await hass.config_entries.options.async_configure(
-        result["flow_id"], {CONF_LABELS: ["Person", "car", "giraffe", "car"]}
+        result["flow_id"], {CONF_LABELS: ["Person", "car", "giraffe", "car"], CONF_CATCH_UP: 30.0}
     )
     assert result["type"] is FlowResultType.CREATE_ENTRY
-    assert mock_config_entry.options == {CONF_LABELS: ["car", "giraffe", "person"]}
+    assert mock_config_entry.options == {
+        CONF_LABELS: ["car", "giraffe", "person"],
+        CONF_CATCH_UP: 30,
+    }
