@@ -11,13 +11,14 @@ from homeassistant.helpers.device_registry import DeviceEntry
 from homeassistant.helpers.typing import ConfigType
 
 from .api import PeerwatchClient
-from .const import DOMAIN
+from .const import CONF_LABELS, DEFAULT_LABELS, DOMAIN
 from .coordinator import (
     PeerwatchConfigEntry,
     PeerwatchCoordinator,
     camera_identifier,
     fired_store,
 )
+from .helpers import async_label_names
 from .services import async_setup_services
 from .views import EventImageView
 
@@ -57,11 +58,16 @@ async def async_setup_entry(hass: HomeAssistant, entry: PeerwatchConfigEntry) ->
             translation_key="wrong_edge",
             translation_placeholders={"found": coordinator.data.info.id},
         )
+    coordinator.label_names = await async_label_names(
+        hass, entry.options.get(CONF_LABELS, DEFAULT_LABELS)
+    )
     entry.runtime_data = coordinator
     entry.async_on_unload(coordinator.async_save)
     coordinator.start_push()
     entry.async_on_unload(entry.add_update_listener(_async_options_updated))
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
+    coordinator.remove_stale()
+    entry.async_on_unload(coordinator.async_add_listener(coordinator.remove_stale))
     return True
 
 

@@ -30,6 +30,8 @@ from .api import (
     PeerwatchConnectionError,
 )
 from .const import (
+    CONF_ADDON,
+    CONF_APP_URL,
     CONF_CATCH_UP,
     CONF_LABELS,
     DEFAULT_CATCH_UP,
@@ -128,14 +130,17 @@ class PeerwatchConfigFlow(ConfigFlow, domain=DOMAIN):
                 CONF_TOKEN: str(config[CONF_TOKEN]),
             }
         except (KeyError, TypeError, ValueError):
-            LOGGER.warning("Ignoring an add-on discovery without host, port and token: %s", config)
+            LOGGER.warning(  # the keys only: the payload holds the token
+                "Ignoring an add-on discovery without host, port and token (it has: %s)",
+                ", ".join(sorted(map(str, config))) or "nothing",
+            )
             return self.async_abort(reason="invalid_discovery_info")
         errors: dict[str, str] = {}
         if (info := await self._probe(data, errors)) is None:
             return self.async_abort(reason="cannot_connect")
         await self.async_set_unique_id(info.id)
-        self._abort_if_unique_id_configured(updates=data)
-        self._discovered = data
+        self._abort_if_unique_id_configured(updates=data | {CONF_ADDON: discovery_info.slug})
+        self._discovered = data | {CONF_ADDON: discovery_info.slug}
         self._addon = discovery_info.name
         self.context["title_placeholders"] = {"name": discovery_info.name}
         self.context["configuration_url"] = (
@@ -212,7 +217,15 @@ class PeerwatchOptionsFlow(OptionsFlow):
             )
             if labels:
                 return self.async_create_entry(
-                    data={CONF_LABELS: labels, CONF_CATCH_UP: int(user_input[CONF_CATCH_UP])}
+                    data={
+                        CONF_LABELS: labels,
+                        CONF_CATCH_UP: int(user_input[CONF_CATCH_UP]),
+                    }
+                    | (
+                        {CONF_APP_URL: url}
+                        if (url := str(user_input.get(CONF_APP_URL, "")).strip())
+                        else {}
+                    )
                 )
             errors[CONF_LABELS] = "no_labels"
         options = self.config_entry.options
@@ -239,6 +252,9 @@ class PeerwatchOptionsFlow(OptionsFlow):
                             unit_of_measurement="min",
                         )
                     ),
+                    vol.Optional(
+                        CONF_APP_URL, description={"suggested_value": options.get(CONF_APP_URL)}
+                    ): TextSelector(TextSelectorConfig(type=TextSelectorType.URL)),
                 }
             ),
             errors=errors,

@@ -11,6 +11,10 @@ LOGGER = logging.getLogger(__package__)
 
 CONF_LABELS: Final = "labels"
 DEFAULT_LABELS: Final = ["person"]
+CONF_ADDON: Final = "addon"
+"""Entry data: the slug of the add-on that runs the edge (its ingress panel is the app)."""
+CONF_APP_URL: Final = "app_url"
+"""Option: where the Peerwatch app is served for phones (e.g. the registrar's address)."""
 CONF_CATCH_UP: Final = "catch_up"
 DEFAULT_CATCH_UP: Final = 10
 """Minutes: detections that started this long before a (re)connect still fire."""

@@ -13,6 +13,7 @@ from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.exceptions import ConfigEntryAuthFailed
 from homeassistant.helpers import device_registry as dr
+from homeassistant.helpers import entity_registry as er
 from homeassistant.helpers import issue_registry as ir
 from homeassistant.helpers.dispatcher import async_dispatcher_send
 from homeassistant.helpers.storage import Store
@@ -55,6 +56,8 @@ from .const import (
 type PeerwatchConfigEntry = ConfigEntry[PeerwatchCoordinator]
 
 SEEN_EVENTS_KEPT = 1000
+LABEL_ENTITIES = ("occupancy", "count")
+"""The keys (after the label) of the entities made per camera and label."""
 
 
 class StoredState(TypedDict):
@@ -136,6 +139,9 @@ class PeerwatchCoordinator(DataUpdateCoordinator[PeerwatchData]):
             update_interval=POLL_INTERVAL,
         )
         self.client = client
+        self.label_names: dict[str, str] = {}
+        self._cameras_kept: frozenset[str] | None = None
+        """The configured labels, each with its name in the user's language."""
         self.push_connected = False
         self._seen: OrderedDict[str, None] = OrderedDict()
         self._restored = False
@@ -318,6 +324,31 @@ class PeerwatchCoordinator(DataUpdateCoordinator[PeerwatchData]):
         if event.is_open:  # after the states, so listeners see the sensors already on
             for key, detection, image in detections(event):
                 self._detected(key, detection, image)
+
+    @callback
+    def remove_stale(self) -> None:
+        """Remove the devices of cameras the edge no longer has, and the entities of labels
+        no longer configured (when the cameras change, and once per setup)."""
+        cameras = frozenset(self.data.info.cameras)
+        if cameras == self._cameras_kept:
+            return
+        self._cameras_kept = cameras
+        edge_id = self.edge_id
+        entry_id = self.config_entry.entry_id
+        current = {(DOMAIN, edge_id)} | {
+            (DOMAIN, camera_identifier(edge_id, cam)) for cam in self.data.info.cameras
+        }
+        devices = dr.async_get(self.hass)
+        for device in dr.async_entries_for_config_entry(devices, entry_id):
+            if not device.identifiers & current:
+                devices.async_update_device(device.id, remove_config_entry_id=entry_id)
+        entities = er.async_get(self.hass)
+        label_keys = {f"_{label}_{kind}" for label in self.label_names for kind in LABEL_ENTITIES}
+        for entity in er.async_entries_for_config_entry(entities, entry_id):
+            if entity.unique_id.endswith(LABEL_ENTITIES) and not any(
+                entity.unique_id.endswith(key) for key in label_keys
+            ):
+                entities.async_remove(entity.entity_id)
 
     @callback
     def _set_cameras(self, changed: list[Camera]) -> None:
