@@ -18,9 +18,11 @@ from .coordinator import (
     camera_identifier,
     fired_store,
 )
+from .frontend import async_register_card
 from .helpers import async_label_names
 from .services import async_setup_services
 from .views import EventImageView
+from .websocket import async_setup_websocket
 
 PLATFORMS: list[Platform] = [
     Platform.BINARY_SENSOR,
@@ -36,9 +38,12 @@ CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
 
 
 async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
-    """Register the services and the authenticated snapshot view once."""
+    """Register the services, the authenticated snapshot view, the card's WebSocket commands
+    and the card itself once."""
     async_setup_services(hass)
     hass.http.register_view(EventImageView())
+    async_setup_websocket(hass)
+    await async_register_card(hass)
     return True
 
 

@@ -300,6 +300,11 @@ class PeerwatchCoordinator(DataUpdateCoordinator[PeerwatchData]):
         async_dispatcher_send(self.hass, self.signal_event_start, event)
 
     @property
+    def signal_event(self) -> str:
+        """The dispatcher signal of every event the edge pushes (start, update, end)."""
+        return f"{DOMAIN}_{self.config_entry.entry_id}_event"
+
+    @property
     def signal_event_start(self) -> str:
         """The dispatcher signal the event entities listen to."""
         return f"{DOMAIN}_{self.config_entry.entry_id}_event_start"
@@ -321,6 +326,7 @@ class PeerwatchCoordinator(DataUpdateCoordinator[PeerwatchData]):
         else:
             data.open_events[event.id] = event
         self.async_set_updated_data(data)
+        async_dispatcher_send(self.hass, self.signal_event, event)
         if event.is_open:  # after the states, so listeners see the sensors already on
             for key, detection, image in detections(event):
                 self._detected(key, detection, image)
