@@ -11,10 +11,18 @@ from homeassistant.helpers.device_registry import DeviceEntry
 from homeassistant.helpers.typing import ConfigType
 
 from .api import PeerwatchClient
-from .const import DOMAIN
-from .coordinator import PeerwatchConfigEntry, PeerwatchCoordinator, camera_identifier
+from .const import CONF_LABELS, DEFAULT_LABELS, DOMAIN
+from .coordinator import (
+    PeerwatchConfigEntry,
+    PeerwatchCoordinator,
+    camera_identifier,
+    fired_store,
+)
+from .frontend import async_register_card
+from .helpers import async_label_names
 from .services import async_setup_services
 from .views import EventClipView, EventImageView
+from .websocket import async_setup_websocket
 
 PLATFORMS: list[Platform] = [
     Platform.BINARY_SENSOR,
@@ -30,10 +38,13 @@ CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
 
 
 async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
-    """Register the services and the authenticated snapshot and clip views once."""
+    """Register the services, the authenticated snapshot and clip views, the card's WebSocket
+    commands and the card itself once."""
     async_setup_services(hass)
     hass.http.register_view(EventClipView())  # before the pictures' `{image}` route
     hass.http.register_view(EventImageView())
+    async_setup_websocket(hass)
+    await async_register_card(hass)
     return True
 
 
@@ -53,10 +64,16 @@ async def async_setup_entry(hass: HomeAssistant, entry: PeerwatchConfigEntry) ->
             translation_key="wrong_edge",
             translation_placeholders={"found": coordinator.data.info.id},
         )
+    coordinator.label_names = await async_label_names(
+        hass, entry.options.get(CONF_LABELS, DEFAULT_LABELS)
+    )
     entry.runtime_data = coordinator
+    entry.async_on_unload(coordinator.async_save)
     coordinator.start_push()
     entry.async_on_unload(entry.add_update_listener(_async_options_updated))
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
+    coordinator.remove_stale()
+    entry.async_on_unload(coordinator.async_add_listener(coordinator.remove_stale))
     return True
 
 
@@ -68,6 +85,11 @@ async def _async_options_updated(hass: HomeAssistant, entry: PeerwatchConfigEntr
 async def async_unload_entry(hass: HomeAssistant, entry: PeerwatchConfigEntry) -> bool:
     """Unload the platforms; the push task ends with the entry."""
     return await hass.config_entries.async_unload_platforms(entry, PLATFORMS)
+
+
+async def async_remove_entry(hass: HomeAssistant, entry: PeerwatchConfigEntry) -> None:
+    """Forget the detections the entry has fired."""
+    await fired_store(hass, entry.entry_id).async_remove()
 
 
 async def async_remove_config_entry_device(

@@ -14,7 +14,7 @@ from homeassistant.const import EntityCategory
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
-from .const import CONF_LABELS, DEFAULT_LABELS, KIND_FALL, KIND_OBJECT
+from .const import KIND_FALL, KIND_OBJECT
 from .coordinator import PeerwatchConfigEntry, PeerwatchCoordinator, PeerwatchData
 from .entity import PeerwatchEntity, async_add_camera_entities
 
@@ -28,12 +28,12 @@ class PeerwatchBinarySensorDescription(BinarySensorEntityDescription):
     is_on_fn: Callable[[PeerwatchData, str | None], bool]
 
 
-def occupancy(label: str) -> PeerwatchBinarySensorDescription:
+def occupancy(label: str, name: str) -> PeerwatchBinarySensorDescription:
     """On while an object of `label` is in view of the camera."""
     return PeerwatchBinarySensorDescription(
         key=f"{label}_occupancy",
         translation_key="occupancy",
-        translation_placeholders={"label": label.capitalize()},
+        translation_placeholders={"label": name},
         device_class=BinarySensorDeviceClass.OCCUPANCY,
         is_on_fn=lambda data, cam: any(
             e.kind == KIND_OBJECT and e.label == label for e in data.open_for(str(cam))
@@ -74,11 +74,11 @@ async def async_setup_entry(
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
     """Add the edge's and each camera's binary sensors."""
-    labels = entry.options.get(CONF_LABELS, DEFAULT_LABELS)
+    labels = entry.runtime_data.label_names
     async_add_entities([PeerwatchBinarySensor(entry.runtime_data, REGISTRAR)])
 
     def build(coordinator: PeerwatchCoordinator, cam: str) -> Iterable[PeerwatchBinarySensor]:
-        for description in (*(occupancy(label) for label in labels), FALL):
+        for description in (*(occupancy(*label) for label in labels.items()), FALL):
             yield PeerwatchBinarySensor(coordinator, description, cam)
 
     async_add_camera_entities(entry, async_add_entities, build)

@@ -7,11 +7,13 @@ from homeassistant.components.button import ButtonEntity, ButtonEntityDescriptio
 from homeassistant.const import EntityCategory
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
+from homeassistant.helpers.translation import async_get_translations
 from homeassistant.util import dt as dt_util
 
 from .const import DOMAIN
 from .coordinator import PeerwatchConfigEntry
 from .entity import PeerwatchEntity, edge_action
+from .helpers import app_url
 
 PARALLEL_UPDATES = 1
 
@@ -27,13 +29,27 @@ class PeerwatchPairButton(PeerwatchEntity, ButtonEntity):
     async def async_press(self) -> None:
         """Start pairing and show the code."""
         pairing = await self.coordinator.client.start_pairing()
-        until = dt_util.as_local(pairing.expires_at).strftime("%H:%M")
+        entry = self.coordinator.config_entry
+        texts = await async_get_translations(
+            self.hass, self.hass.config.language, "notification", {DOMAIN}
+        )
+
+        def text(key: str, **placeholders: str) -> str:
+            return texts[f"component.{DOMAIN}.notification.pairing.{key}"].format(**placeholders)
+
+        url = app_url(entry)
+        message = text(
+            "message",
+            code=pairing.code,
+            until=dt_util.as_local(pairing.expires_at).strftime("%H:%M"),
+        )
+        if url:
+            message += "\n\n" + text("where", url=url)
         persistent_notification.async_create(
             self.hass,
-            f"Type this code into the Peerwatch app on your phone: **{pairing.code}**\n\n"
-            f"The code is valid until {until}.",
-            title=f"Pair a phone with {self.coordinator.data.info.name}",
-            notification_id=f"{DOMAIN}_pairing_{self.coordinator.config_entry.entry_id}",
+            message,
+            title=text("title", name=self.coordinator.data.info.name),
+            notification_id=f"{DOMAIN}_pairing_{entry.entry_id}",
         )
 
 

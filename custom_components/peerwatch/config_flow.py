@@ -29,7 +29,17 @@ from .api import (
     PeerwatchClient,
     PeerwatchConnectionError,
 )
-from .const import CONF_LABELS, DEFAULT_LABELS, DOMAIN, LABEL_CHOICES, LOGGER
+from .const import (
+    CONF_ADDON,
+    CONF_APP_URL,
+    CONF_CATCH_UP,
+    CONF_LABELS,
+    DEFAULT_CATCH_UP,
+    DEFAULT_LABELS,
+    DOMAIN,
+    LABEL_CHOICES,
+    LOGGER,
+)
 from .coordinator import PeerwatchConfigEntry
 
 TOKEN_SELECTOR = TextSelector(TextSelectorConfig(type=TextSelectorType.PASSWORD))
@@ -120,14 +130,17 @@ class PeerwatchConfigFlow(ConfigFlow, domain=DOMAIN):
                 CONF_TOKEN: str(config[CONF_TOKEN]),
             }
         except (KeyError, TypeError, ValueError):
-            LOGGER.warning("Ignoring an add-on discovery without host, port and token: %s", config)
+            LOGGER.warning(  # the keys only: the payload holds the token
+                "Ignoring an add-on discovery without host, port and token (it has: %s)",
+                ", ".join(sorted(map(str, config))) or "nothing",
+            )
             return self.async_abort(reason="invalid_discovery_info")
         errors: dict[str, str] = {}
         if (info := await self._probe(data, errors)) is None:
             return self.async_abort(reason="cannot_connect")
         await self.async_set_unique_id(info.id)
-        self._abort_if_unique_id_configured(updates=data)
-        self._discovered = data
+        self._abort_if_unique_id_configured(updates=data | {CONF_ADDON: discovery_info.slug})
+        self._discovered = data | {CONF_ADDON: discovery_info.slug}
         self._addon = discovery_info.name
         self.context["title_placeholders"] = {"name": discovery_info.name}
         self.context["configuration_url"] = (
@@ -192,7 +205,8 @@ class PeerwatchConfigFlow(ConfigFlow, domain=DOMAIN):
 
 
 class PeerwatchOptionsFlow(OptionsFlow):
-    """Choose which object labels get occupancy, count and event entities."""
+    """Choose which object labels get occupancy, count and event entities, and how far back a
+    (re)connect catches up on missed detections."""
 
     async def async_step_init(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
         """Show and take the labels."""
@@ -202,9 +216,20 @@ class PeerwatchOptionsFlow(OptionsFlow):
                 {str(label).strip().lower() for label in user_input[CONF_LABELS]} - {""}
             )
             if labels:
-                return self.async_create_entry(data={CONF_LABELS: labels})
+                return self.async_create_entry(
+                    data={
+                        CONF_LABELS: labels,
+                        CONF_CATCH_UP: int(user_input[CONF_CATCH_UP]),
+                    }
+                    | (
+                        {CONF_APP_URL: url}
+                        if (url := str(user_input.get(CONF_APP_URL, "")).strip())
+                        else {}
+                    )
+                )
             errors[CONF_LABELS] = "no_labels"
-        current = self.config_entry.options.get(CONF_LABELS, DEFAULT_LABELS)
+        options = self.config_entry.options
+        current = options.get(CONF_LABELS, DEFAULT_LABELS)
         return self.async_show_form(
             step_id="init",
             data_schema=vol.Schema(
@@ -216,7 +241,20 @@ class PeerwatchOptionsFlow(OptionsFlow):
                             custom_value=True,
                             translation_key=CONF_LABELS,
                         )
-                    )
+                    ),
+                    vol.Required(
+                        CONF_CATCH_UP, default=options.get(CONF_CATCH_UP, DEFAULT_CATCH_UP)
+                    ): NumberSelector(
+                        NumberSelectorConfig(
+                            min=1,
+                            max=1440,
+                            mode=NumberSelectorMode.BOX,
+                            unit_of_measurement="min",
+                        )
+                    ),
+                    vol.Optional(
+                        CONF_APP_URL, description={"suggested_value": options.get(CONF_APP_URL)}
+                    ): TextSelector(TextSelectorConfig(type=TextSelectorType.URL)),
                 }
             ),
             errors=errors,

@@ -11,6 +11,13 @@ LOGGER = logging.getLogger(__package__)
 
 CONF_LABELS: Final = "labels"
 DEFAULT_LABELS: Final = ["person"]
+CONF_ADDON: Final = "addon"
+"""Entry data: the slug of the add-on that runs the edge (its ingress panel is the app)."""
+CONF_APP_URL: Final = "app_url"
+"""Option: where the Peerwatch app is served for phones (e.g. the registrar's address)."""
+CONF_CATCH_UP: Final = "catch_up"
+DEFAULT_CATCH_UP: Final = 10
+"""Minutes: detections that started this long before a (re)connect still fire."""
 LABEL_CHOICES: Final = [
     "person",
     "car",
@@ -32,6 +39,11 @@ REPAIR_AFTER: Final = timedelta(minutes=5)
 SNAPSHOT_URL_LIFETIME: Final = timedelta(days=1)
 """How long a signed snapshot or clip URL (in bus events, notifications, media) stays valid."""
 EVENTS_PAGE_SIZE: Final = 50
+CATCH_UP_PAGES: Final = 5
+"""At most this many pages of the timeline are read back on a (re)connect."""
+STORAGE_VERSION: Final = 1
+STORAGE_SAVE_DELAY: Final = 5
+"""Seconds: detections already fired are written to HA storage this long after a change."""
 
 EVENT_DETECTION: Final = "peerwatch_detection"
 ISSUE_UNREACHABLE: Final = "edge_unreachable"

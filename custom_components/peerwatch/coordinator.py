@@ -5,16 +5,18 @@ from __future__ import annotations
 import asyncio
 from collections import OrderedDict
 from dataclasses import dataclass, field, replace
-from datetime import datetime
-from typing import Any
+from datetime import datetime, timedelta
+from typing import Any, TypedDict
 
 from homeassistant.components.http.auth import async_sign_path
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.exceptions import ConfigEntryAuthFailed
 from homeassistant.helpers import device_registry as dr
+from homeassistant.helpers import entity_registry as er
 from homeassistant.helpers import issue_registry as ir
 from homeassistant.helpers.dispatcher import async_dispatcher_send
+from homeassistant.helpers.storage import Store
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator, UpdateFailed
 from homeassistant.util import dt as dt_util
 
@@ -31,6 +33,9 @@ from .api import (
     PushMessage,
 )
 from .const import (
+    CATCH_UP_PAGES,
+    CONF_CATCH_UP,
+    DEFAULT_CATCH_UP,
     DOMAIN,
     EVENT_DETECTION,
     EVENTS_PAGE_SIZE,
@@ -42,6 +47,8 @@ from .const import (
     PUSH_POLL_INTERVAL,
     REPAIR_AFTER,
     SNAPSHOT_URL_LIFETIME,
+    STORAGE_SAVE_DELAY,
+    STORAGE_VERSION,
     TRIGGER_FACE,
     TRIGGER_FALL,
 )
@@ -49,6 +56,14 @@ from .const import (
 type PeerwatchConfigEntry = ConfigEntry[PeerwatchCoordinator]
 
 SEEN_EVENTS_KEPT = 1000
+LABEL_ENTITIES = ("occupancy", "count")
+"""The keys (after the label) of the entities made per camera and label."""
+
+
+class StoredState(TypedDict):
+    """What the coordinator keeps in HA storage: the detection keys already fired."""
+
+    seen: list[str]
 
 
 @dataclass(kw_only=True)
@@ -64,6 +79,11 @@ class PeerwatchData:
     def open_for(self, camera: str) -> list[Event]:
         """Return the events still open on a camera."""
         return [e for e in self.open_events.values() if e.camera == camera]
+
+
+def fired_store(hass: HomeAssistant, entry_id: str) -> Store[StoredState]:
+    """Return the storage of the detections an entry has fired."""
+    return Store(hass, STORAGE_VERSION, f"{DOMAIN}.{entry_id}")
 
 
 def event_type(event: Event) -> str:
@@ -124,9 +144,32 @@ class PeerwatchCoordinator(DataUpdateCoordinator[PeerwatchData]):
             update_interval=POLL_INTERVAL,
         )
         self.client = client
+        self.label_names: dict[str, str] = {}
+        self._cameras_kept: frozenset[str] | None = None
+        """The configured labels, each with its name in the user's language."""
         self.push_connected = False
         self._seen: OrderedDict[str, None] = OrderedDict()
+        self._restored = False
+        self._store = fired_store(hass, entry.entry_id)
         self._away_since: datetime | None = None
+
+    @property
+    def catch_up(self) -> timedelta:
+        """How far back a (re)connect still fires detections it missed."""
+        return timedelta(minutes=self.config_entry.options.get(CONF_CATCH_UP, DEFAULT_CATCH_UP))
+
+    async def _async_setup(self) -> None:
+        """Load the detections already fired before HA (or the entry) last stopped."""
+        if stored := await self._store.async_load():
+            self._seen.update(dict.fromkeys(stored["seen"]))
+            self._restored = True
+
+    async def async_save(self) -> None:
+        """Write the detections already fired to storage now (on unload)."""
+        await self._store.async_save(self._stored())
+
+    def _stored(self) -> StoredState:
+        return {"seen": list(self._seen)}
 
     @property
     def edge_id(self) -> str:
@@ -136,10 +179,10 @@ class PeerwatchCoordinator(DataUpdateCoordinator[PeerwatchData]):
     async def _async_update_data(self) -> PeerwatchData:
         """Fetch the whole state; map failures to translated errors, raise the repair issue."""
         try:
-            info, devices, page, metrics = await asyncio.gather(
+            info, devices, events, metrics = await asyncio.gather(
                 self.client.info(),
                 self.client.devices(),
-                self.client.events(limit=EVENTS_PAGE_SIZE),
+                self._recent_events(),
                 self.client.metrics(),
             )
         except PeerwatchAuthError as err:
@@ -154,19 +197,44 @@ class PeerwatchCoordinator(DataUpdateCoordinator[PeerwatchData]):
                 translation_placeholders={"error": str(err)},
             ) from err
         self._note_back()
-        first = self.data is None
         data = PeerwatchData(info=info, devices=devices, metrics=metrics)
-        for event in reversed(page.events):  # oldest first, so the newest snapshot wins
+        for event in reversed(events):  # oldest first, so the newest snapshot wins
             if event.has_snapshot:
                 data.last_snapshot[event.camera] = event
             if event.is_open:
                 data.open_events[event.id] = event
-                for key, detection, image in detections(event):
-                    if first:  # already under way when HA connected: not a new detection
-                        self._mark_seen(key)
-                    else:  # fire once the refresh has stored the data and updated the entities
-                        self.hass.loop.call_soon(self._detected, key, detection, image)
+        self._catch_up(events)
         return data
+
+    async def _recent_events(self) -> list[Event]:
+        """Read the timeline back, newest first, to the start of the catch-up window."""
+        since = dt_util.utcnow() - self.catch_up
+        page = await self.client.events(limit=EVENTS_PAGE_SIZE)
+        events = list(page.events)
+        for _ in range(CATCH_UP_PAGES - 1):
+            if page.next is None or not events or events[-1].started_at < since:
+                break
+            page = await self.client.events(limit=EVENTS_PAGE_SIZE, before=page.next)
+            events.extend(page.events)
+        return events
+
+    @callback
+    def _catch_up(self, events: list[Event]) -> None:
+        """Fire each detection not fired yet that started within the catch-up window, oldest
+        first; the very first time (nothing stored yet), only note what is already there."""
+        since = dt_util.utcnow() - self.catch_up
+        for event in reversed(events):
+            for key, detection, image in detections(event):
+                if key in self._seen:
+                    continue
+                if self._restored and event.started_at >= since:
+                    # fire once the refresh has stored the data and updated the entities
+                    self.hass.loop.call_soon(self._detected, key, detection, image)
+                else:
+                    self._mark_seen(key)
+        if not self._restored:  # stored even when empty: later starts are then caught up
+            self._restored = True
+            self._store.async_delay_save(self._stored, STORAGE_SAVE_DELAY)
 
     @callback
     def _note_away(self) -> None:
@@ -204,6 +272,7 @@ class PeerwatchCoordinator(DataUpdateCoordinator[PeerwatchData]):
         self._seen[event_id] = None
         while len(self._seen) > SEEN_EVENTS_KEPT:
             self._seen.popitem(last=False)
+        self._store.async_delay_save(self._stored, STORAGE_SAVE_DELAY)
         return True
 
     @callback
@@ -248,6 +317,11 @@ class PeerwatchCoordinator(DataUpdateCoordinator[PeerwatchData]):
         return {"clip_path": path, "clip_url": url}
 
     @property
+    def signal_event(self) -> str:
+        """The dispatcher signal of every event the edge pushes (start, update, end)."""
+        return f"{DOMAIN}_{self.config_entry.entry_id}_event"
+
+    @property
     def signal_event_start(self) -> str:
         """The dispatcher signal the event entities listen to."""
         return f"{DOMAIN}_{self.config_entry.entry_id}_event_start"
@@ -269,9 +343,35 @@ class PeerwatchCoordinator(DataUpdateCoordinator[PeerwatchData]):
         else:
             data.open_events[event.id] = event
         self.async_set_updated_data(data)
+        async_dispatcher_send(self.hass, self.signal_event, event)
         if event.is_open:  # after the states, so listeners see the sensors already on
             for key, detection, image in detections(event):
                 self._detected(key, detection, image)
+
+    @callback
+    def remove_stale(self) -> None:
+        """Remove the devices of cameras the edge no longer has, and the entities of labels
+        no longer configured (when the cameras change, and once per setup)."""
+        cameras = frozenset(self.data.info.cameras)
+        if cameras == self._cameras_kept:
+            return
+        self._cameras_kept = cameras
+        edge_id = self.edge_id
+        entry_id = self.config_entry.entry_id
+        current = {(DOMAIN, edge_id)} | {
+            (DOMAIN, camera_identifier(edge_id, cam)) for cam in self.data.info.cameras
+        }
+        devices = dr.async_get(self.hass)
+        for device in dr.async_entries_for_config_entry(devices, entry_id):
+            if not device.identifiers & current:
+                devices.async_update_device(device.id, remove_config_entry_id=entry_id)
+        entities = er.async_get(self.hass)
+        label_keys = {f"_{label}_{kind}" for label in self.label_names for kind in LABEL_ENTITIES}
+        for entity in er.async_entries_for_config_entry(entities, entry_id):
+            if entity.unique_id.endswith(LABEL_ENTITIES) and not any(
+                entity.unique_id.endswith(key) for key in label_keys
+            ):
+                entities.async_remove(entity.entity_id)
 
     @callback
     def _set_cameras(self, changed: list[Camera]) -> None:

@@ -16,7 +16,7 @@ from homeassistant.helpers.update_coordinator import CoordinatorEntity
 from .api import Camera, PeerwatchError
 from .const import DOMAIN
 from .coordinator import PeerwatchConfigEntry, PeerwatchCoordinator, camera_identifier
-from .helpers import translate_errors
+from .helpers import ingress_url, translate_errors
 
 
 class PeerwatchEntity(CoordinatorEntity[PeerwatchCoordinator]):
@@ -43,7 +43,7 @@ class PeerwatchEntity(CoordinatorEntity[PeerwatchCoordinator]):
                 model="Peerwatch edge",
                 name=edge.name,
                 sw_version=edge.version,
-                configuration_url=f"http://{coordinator.client.host}:{coordinator.client.port}",
+                configuration_url=ingress_url(coordinator.config_entry),
             )
         else:
             self._attr_unique_id = f"{edge.id}_{camera}_{description.key}"

@@ -5,6 +5,7 @@ from __future__ import annotations
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import HomeAssistantError
+from homeassistant.helpers.translation import async_get_translations
 
 from .api import (
     PeerwatchAuthError,
@@ -12,7 +13,31 @@ from .api import (
     PeerwatchError,
     PeerwatchNotFoundError,
 )
-from .const import DOMAIN
+from .const import CONF_ADDON, CONF_APP_URL, DOMAIN
+
+
+async def async_label_names(hass: HomeAssistant, labels: list[str]) -> dict[str, str]:
+    """Name each label in the user's language (a custom label as typed), for placeholders."""
+    names = await async_get_translations(hass, hass.config.language, "selector", {DOMAIN})
+    return {
+        label: names.get(f"component.{DOMAIN}.selector.labels.options.{label}", label)
+        for label in labels
+    }
+
+
+def ingress_url(entry: ConfigEntry) -> str | None:
+    """The add-on's ingress panel (the app, signed in by HA) when the add-on runs the edge."""
+    if slug := entry.data.get(CONF_ADDON):
+        return f"homeassistant://hassio/ingress/{slug}"
+    return None
+
+
+def app_url(entry: ConfigEntry) -> str | None:
+    """Where a user opens the app: the ingress panel, else the configured app address."""
+    if slug := entry.data.get(CONF_ADDON):
+        return f"/hassio/ingress/{slug}"
+    url: str | None = entry.options.get(CONF_APP_URL)
+    return url
 
 
 def translate_errors(

@@ -20,7 +20,7 @@ from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import HomeAssistant
 from homeassistant.util import dt as dt_util
 
-from .api import Event, PeerwatchError
+from .api import Event, EventImage, PeerwatchError
 from .const import DOMAIN, EVENTS_PAGE_SIZE, SNAPSHOT_URL_LIFETIME
 from .coordinator import PeerwatchConfigEntry, clip_path, snapshot_path
 
@@ -118,21 +118,35 @@ class PeerwatchMediaSource(MediaSource):
                 translation_key="cannot_connect",
                 translation_placeholders={"error": str(err)},
             ) from err
-        children = [self._event(entry.entry_id, e) for e in page.events if e.has_snapshot]
+        children = [self._event(entry, e) for e in page.events if e.has_snapshot]
         if page.next:
             children.append(_folder(f"{entry.entry_id}/c/{camera}/{page.next}", "Older…"))
         name = coordinator.data.info.cameras[camera].name
         return _folder(f"{entry.entry_id}/c/{camera}", name, children)
 
-    def _event(self, entry_id: str, event: Event) -> BrowseMediaSource:
-        when = dt_util.as_local(event.started_at).strftime("%Y-%m-%d %H:%M:%S")
+    def _event(self, entry: PeerwatchConfigEntry, event: Event) -> BrowseMediaSource:
+        """An event, titled "Person 81% · Front door · 08:04:14", with its own thumbnail (the
+        face seen on the person when there is one: frames of one camera look alike)."""
+        entry_id = entry.entry_id
+        camera = entry.runtime_data.data.info.cameras.get(event.camera)
+        when = dt_util.as_local(event.started_at).strftime("%H:%M:%S")
+        title = " · ".join(
+            (
+                f"{event.label.capitalize()} {event.score:.0%}",
+                camera.name if camera else event.camera,
+                when,
+            )
+        )
+        image: EventImage = (
+            "face.jpg" if event.face is not None and event.face.has_image else "thumbnail.jpg"
+        )
         thumb = async_sign_path(
-            self.hass, snapshot_path(entry_id, event.id, "thumbnail.jpg"), SNAPSHOT_URL_LIFETIME
+            self.hass, snapshot_path(entry_id, event.id, image), SNAPSHOT_URL_LIFETIME
         )
         return BrowseMediaSource(
             domain=DOMAIN,
             **_playable(entry_id, event),
-            title=f"{when} {event.label} ({event.score:.0%})",
+            title=title,
             can_play=True,
             can_expand=False,
             thumbnail=thumb,

@@ -16,7 +16,7 @@ from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.helpers.typing import StateType
 
-from .const import CONF_LABELS, DEFAULT_LABELS, KIND_OBJECT
+from .const import KIND_OBJECT
 from .coordinator import PeerwatchConfigEntry, PeerwatchCoordinator, PeerwatchData
 from .entity import PeerwatchEntity, async_add_camera_entities
 
@@ -30,12 +30,12 @@ class PeerwatchSensorDescription(SensorEntityDescription):
     value_fn: Callable[[PeerwatchData, str | None], StateType]
 
 
-def count(label: str) -> PeerwatchSensorDescription:
+def count(label: str, name: str) -> PeerwatchSensorDescription:
     """How many objects of `label` the camera sees right now."""
     return PeerwatchSensorDescription(
         key=f"{label}_count",
         translation_key="count",
-        translation_placeholders={"label": label.capitalize()},
+        translation_placeholders={"label": name},
         state_class=SensorStateClass.MEASUREMENT,
         value_fn=lambda data, cam: sum(
             e.kind == KIND_OBJECT and e.label == label for e in data.open_for(str(cam))
@@ -112,11 +112,11 @@ async def async_setup_entry(
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
     """Add the edge's and each camera's sensors."""
-    labels = entry.options.get(CONF_LABELS, DEFAULT_LABELS)
+    labels = entry.runtime_data.label_names
     async_add_entities(PeerwatchSensor(entry.runtime_data, d) for d in EDGE_SENSORS)
 
     def build(coordinator: PeerwatchCoordinator, cam: str) -> Iterable[PeerwatchSensor]:
-        for description in (*(count(label) for label in labels), *CAMERA_DIAGNOSTICS):
+        for description in (*(count(*label) for label in labels.items()), *CAMERA_DIAGNOSTICS):
             yield PeerwatchSensor(coordinator, description, cam)
 
     async_add_camera_entities(entry, async_add_entities, build)

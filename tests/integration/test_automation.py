@@ -223,7 +223,11 @@ async def test_media_source_browse_and_resolve(hass: HomeAssistant, mock_client:
     edge = await media_source.async_browse_media(hass, root.children[0].media_content_id)
     assert [c.title for c in edge.children] == ["Front door", "Garden"]
 
-    first = [Event.from_dict(e) for e in payload("events.json")["events"]]
+    face = {"score": 0.9, "box": [0.2, 0.25, 0.3, 0.4], "has_image": True}
+    first = [
+        Event.from_dict(e | {"face": face} if e["id"] == "ev2" else e)
+        for e in payload("events.json")["events"]
+    ]
     older = [
         Event.from_dict({**e, "id": f"old-{e['id']}"}) for e in payload("events.json")["events"]
     ]
@@ -235,9 +239,15 @@ async def test_media_source_browse_and_resolve(hass: HomeAssistant, mock_client:
     mock_client.events.assert_awaited_with(camera="front_door", before=None, limit=50)
     assert page.title == "Front door"
     assert [c.can_play for c in page.children] == [True, True, True, False]
-    assert page.children[0].title.endswith("person (91%)")
+    assert [c.title for c in page.children[:2]] == [
+        "Person 91% · Front door · 22:01:00",  # HA's tests run in US/Pacific
+        "Dog 77% · Garden · 21:50:00",
+    ]
     assert page.children[0].thumbnail.startswith(
         f"/api/{DOMAIN}/{ENTRY_ID}/events/ev3/thumbnail.jpg?authSig="
+    )
+    assert page.children[1].thumbnail.startswith(
+        f"/api/{DOMAIN}/{ENTRY_ID}/events/ev2/face.jpg?authSig="
     )
     more = page.children[-1]
     assert more.title == "Older…"

@@ -18,7 +18,13 @@ from custom_components.peerwatch.api import (
     PeerwatchConnectionError,
     PeerwatchError,
 )
-from custom_components.peerwatch.const import CONF_LABELS, DOMAIN
+from custom_components.peerwatch.const import (
+    CONF_ADDON,
+    CONF_APP_URL,
+    CONF_CATCH_UP,
+    CONF_LABELS,
+    DOMAIN,
+)
 
 from .conftest import EDGE_ID
 
@@ -107,6 +113,7 @@ async def test_hassio_flow(hass: HomeAssistant, mock_client: MagicMock) -> None:
         CONF_HOST: "local-peerwatch",
         CONF_PORT: 8778,
         CONF_TOKEN: "addon-token",
+        CONF_ADDON: "local_peerwatch",  # its ingress panel is where the app is
     }
     assert result["result"].unique_id == EDGE_ID
     mock_client.info.assert_awaited()
@@ -123,6 +130,7 @@ async def test_hassio_flow_updates_existing_entry(
     assert result["reason"] == "already_configured"
     assert mock_config_entry.data[CONF_HOST] == "local-peerwatch"
     assert mock_config_entry.data[CONF_TOKEN] == "addon-token"
+    assert mock_config_entry.data[CONF_ADDON] == "local_peerwatch"
 
 
 async def test_hassio_flow_edge_unreachable(hass: HomeAssistant, mock_client: MagicMock) -> None:
@@ -136,15 +144,23 @@ async def test_hassio_flow_edge_unreachable(hass: HomeAssistant, mock_client: Ma
 
 @pytest.mark.parametrize(
     "config",
-    [{"host": "local-peerwatch", "port": 8778}, {"host": "x", "port": "http", "token": "t"}],
+    [
+        {"host": "local-peerwatch", "port": 8778},
+        {"host": "x", "port": "http", "token": "secret-tok"},
+    ],
 )
-async def test_hassio_flow_bad_discovery(hass: HomeAssistant, config: dict[str, object]) -> None:
+async def test_hassio_flow_bad_discovery(
+    hass: HomeAssistant, config: dict[str, object], caplog: pytest.LogCaptureFixture
+) -> None:
+    """A discovery the flow cannot use is logged by its keys: never the token in it."""
     discovery = HassioServiceInfo(config=config, name="Peerwatch", slug="local_pw", uuid="1")
     result = await hass.config_entries.flow.async_init(
         DOMAIN, context={"source": SOURCE_HASSIO}, data=discovery
     )
     assert result["type"] is FlowResultType.ABORT
     assert result["reason"] == "invalid_discovery_info"
+    assert "(it has: host, port" in caplog.text
+    assert "secret-tok" not in caplog.text
 
 
 async def test_reauth_flow(
@@ -209,12 +225,26 @@ async def test_options_flow(hass: HomeAssistant, mock_config_entry: MockConfigEn
     assert result["step_id"] == "init"
 
     result = await hass.config_entries.options.async_configure(
-        result["flow_id"], {CONF_LABELS: ["  "]}
+        result["flow_id"], {CONF_LABELS: ["  "], CONF_CATCH_UP: 10}
     )
     assert result["errors"] == {CONF_LABELS: "no_labels"}
 
     result = await hass.config_entries.options.async_configure(
-        result["flow_id"], {CONF_LABELS: ["Person", "car", "giraffe", "car"]}
+        result["flow_id"],
+        {
+            CONF_LABELS: ["Person", "car", "giraffe", "car"],
+            CONF_CATCH_UP: 30.0,
+            CONF_APP_URL: " https://peer.example.org/ ",
+        },
     )
     assert result["type"] is FlowResultType.CREATE_ENTRY
-    assert mock_config_entry.options == {CONF_LABELS: ["car", "giraffe", "person"]}
+    assert mock_config_entry.options == {
+        CONF_LABELS: ["car", "giraffe", "person"],
+        CONF_CATCH_UP: 30,
+        CONF_APP_URL: "https://peer.example.org/",
+    }
+    result = await hass.config_entries.options.async_init(mock_config_entry.entry_id)
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], {CONF_LABELS: ["person"], CONF_CATCH_UP: 10}
+    )
+    assert CONF_APP_URL not in mock_config_entry.options

@@ -26,6 +26,7 @@ from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers import entity_registry as er
 from homeassistant.setup import async_setup_component
+from homeassistant.util import dt as dt_util
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 from pytest_homeassistant_custom_component.typing import (
     ClientSessionGenerator,
@@ -358,7 +359,8 @@ async def test_new_camera_gets_entities(
 async def test_polling_finds_a_new_detection(
     hass: HomeAssistant, mock_config_entry: MockConfigEntry, mock_client: MagicMock
 ) -> None:
-    """Without push, a poll that finds a new open event fires it once, after the states."""
+    """Without push, a poll that finds a new open event fires it once, after the states (it
+    started just now: within the catch-up window)."""
     seen_state: list[str] = []
     hass.bus.async_listen(
         "peerwatch_detection",
@@ -367,7 +369,8 @@ async def test_polling_finds_a_new_detection(
         ),
     )
     page = mock_client.events.return_value
-    new = Event.from_dict(_event("ev20", camera="garden"))
+    now = dt_util.utcnow().isoformat().replace("+00:00", "Z")
+    new = Event.from_dict(_event("ev20", camera="garden", started_at=now))
     mock_client.events.return_value = EventPage(events=[new, *page.events], next=None)
     for _ in range(2):
         await mock_config_entry.runtime_data.async_refresh()

@@ -8,6 +8,7 @@ import yaml
 from awesomeversion import AwesomeVersion
 from homeassistant.core import HomeAssistant
 from homeassistant.loader import async_get_integration
+from PIL import Image
 
 from custom_components.peerwatch.const import DOMAIN
 from tests.support import REPO
@@ -110,3 +111,17 @@ def test_entity_translation_keys_have_names_and_icons() -> None:
     for platform, keys in strings.items():
         assert set(keys) == set(icons[platform]), platform
         assert all(entry["name"] for entry in keys.values()), platform
+
+
+def test_brand_images() -> None:
+    """HACS's brand check: the integration ships its own brand/ folder (icons square at 256 and
+    512 px, logos 128 and 256 px high, each with a dark_ variant) from scripts/make_brand.py."""
+    brand = INTEGRATION / "brand"
+    for prefix in ("", "dark_"):
+        for name, size in (("icon", 256), ("icon@2x", 512)):
+            image = Image.open(brand / f"{prefix}{name}.png")
+            assert (image.size, image.mode) == ((size, size), "RGBA")
+        for name, height in (("logo", 128), ("logo@2x", 256)):
+            width, actual = Image.open(brand / f"{prefix}{name}.png").size
+            assert actual == height
+            assert width > 2 * height  # landscape: the mark and the wordmark
