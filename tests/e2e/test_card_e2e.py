@@ -160,6 +160,45 @@ async def test_card_in_the_real_frontend(
         )
         assert picker[0]["name"] == "Peerwatch"
         assert picker[1] == CAMERA
+        # The visual editor (HA's ha-form with an entity picker) edits the config it is given,
+        # and a card built from its output renders.
+        edited = await page.evaluate(
+            """async (entity) => {
+              const hass = document.querySelector('home-assistant').hass;
+              const editor = customElements.get('peerwatch-card').getConfigElement();
+              document.body.append(editor);
+              editor.hass = hass;
+              editor.setConfig({type: 'custom:peerwatch-card', entity, events: 12});
+              const changed = new Promise(r => editor.addEventListener(
+                'config-changed', e => r(e.detail.config)));
+              await customElements.whenDefined('ha-form');
+              const form = editor.querySelector('ha-form');
+              await form.updateComplete;
+              form.dispatchEvent(new CustomEvent('value-changed',
+                {detail: {value: {...form.data, events: 4, live: false}}}));
+              const config = await changed;
+              const helpers = await window.loadCardHelpers();
+              const card = helpers.createCardElement(config);
+              card.hass = hass;
+              document.body.append(card);
+              await new Promise(r => setTimeout(r, 200));
+              const built = [...document.body.querySelectorAll('*')].find(
+                e => e.localName === 'peerwatch-card');
+              const result = [config, !!form.shadowRoot, built?.shadowRoot
+                ?.querySelector('.name')?.textContent];
+              editor.remove(); card.remove();
+              return result;
+            }""",
+            CAMERA,
+        )
+        assert edited[0] == {
+            "type": f"custom:{CARD}",
+            "entity": CAMERA,
+            "events": 4,
+            "live": False,
+        }
+        assert edited[1], "ha-form rendered"
+        assert edited[2] == CAMERA_NAME
         assert await card.locator(".name").text_content() == CAMERA_NAME
         privacy = card.locator("label.privacy ha-switch")
         await page.wait_for_function(
