@@ -223,4 +223,3 @@ async def test_detection_clip_url_serves_the_growing_clip(
     edge.recording.clear()
     done = await client.get(front["clip_url"], headers=ANONYMOUS)
     assert await done.read() == clip_bytes
-

@@ -76,8 +76,11 @@ function relatedEntities(hass, cameraId) {
     (e) => deviceId && e.device_id === deviceId && e.platform === DOMAIN,
   );
   return {
-    privacy: same.find((e) => e.translation_key === "detection")?.entity_id,
-    occupancy: same.filter((e) => e.translation_key === "occupancy").map((e) => e.entity_id),
+    privacy: same.find((e) => e.entity_id.startsWith("switch.") && e.translation_key === "detection")
+      ?.entity_id,
+    occupancy: same
+      .filter((e) => e.entity_id.startsWith("binary_sensor.") && e.translation_key === "occupancy")
+      .map((e) => e.entity_id),
   };
 }
 
@@ -185,7 +188,13 @@ class PeerwatchCard extends HTMLElement {
     const related = relatedEntities(hass, entity);
     const privacy = related.privacy && hass.states[related.privacy];
     this._privacyEl.hidden = !privacy;
-    if (privacy) this._privacyInput.checked = privacy.state === "on";
+    // Set `checked` only once <ha-switch> is defined: an own property set before the upgrade
+    // would hide the element's own accessor.
+    if (!customElements.get("ha-switch")) {
+      customElements.whenDefined("ha-switch").then(() => this._update());
+    } else if (privacy) {
+      this._privacyInput.checked = privacy.state === "on";
+    }
     this._header();
     this._updateLive(stateObj);
     this._subscribe();
@@ -299,8 +308,10 @@ class PeerwatchCard extends HTMLElement {
       img.src = picture;
     }
     const title = tile.querySelector(".title");
-    title.replaceChildren(`${capitalize(event.label)} ${Math.round(event.score * 100)}%`,
-      event.face ? el("span", { class: "chip", title: "A face was seen on this person" }, "Face") : null);
+    title.replaceChildren(`${capitalize(event.label)} ${Math.round(event.score * 100)}%`);
+    if (event.face) {
+      title.append(el("span", { class: "chip", title: "A face was seen on this person" }, "Face"));
+    }
     const time = tile.querySelector("time");
     time.dateTime = event.started_at;
     time.replaceChildren(new Date(event.started_at).toLocaleTimeString(this._hass?.locale?.language),
@@ -354,9 +365,14 @@ class PeerwatchCardEditor extends HTMLElement {
   }
 }
 
-customElements.get("peerwatch-card") || customElements.define("peerwatch-card", PeerwatchCard);
-customElements.get("peerwatch-card-editor") ||
-  customElements.define("peerwatch-card-editor", PeerwatchCardEditor);
+// The frontend installs a scoped custom-element registry polyfill when its app starts; an element
+// defined before then would be missing from the registry the dashboards use. This module may be
+// loaded first (it is an extra module of the page), so define the card once the app is defined.
+Promise.race(["home-assistant", "hc-main"].map((tag) => customElements.whenDefined(tag))).then(() => {
+  for (const [tag, element] of [["peerwatch-card", PeerwatchCard], ["peerwatch-card-editor", PeerwatchCardEditor]]) {
+    if (!window.customElements.get(tag)) window.customElements.define(tag, element);
+  }
+});
 
 window.customCards = window.customCards || [];
 if (!window.customCards.some((card) => card.type === "peerwatch-card")) {
