@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import stat
 from datetime import datetime, timedelta
@@ -94,16 +95,24 @@ async def test_bad_device_name_is_refused_and_keeps_the_window(
     assert registry.list() == []
 
 
-async def test_failed_write_keeps_file_and_memory(tmp_path: Path) -> None:
-    registry = DeviceRegistry(tmp_path)
+async def test_failed_write_keeps_file_and_memory(small_disk: tuple[Path, int]) -> None:
+    data, limit = small_disk
+    if limit:
+        pytest.skip("needs a small tmpfs (root may mount one)")
+    data.mkdir()
+    registry = DeviceRegistry(data)
     registry.start_pairing()
     device = await registry.complete_pairing("kept")
-    before = (tmp_path / FILE_NAME).read_bytes()
-    (tmp_path / (FILE_NAME + ".tmp")).mkdir()  # the temporary file cannot be created
-    with pytest.raises(IsADirectoryError):
+    before = (data / FILE_NAME).read_bytes()
+    with (data / "filler").open("wb") as filler, contextlib.suppress(OSError):
+        while True:  # until the disk is full
+            filler.write(b"x" * 4096)
+            filler.flush()
+    with pytest.raises(OSError, match="No space left"):
         await registry.revoke(device.id)
     assert registry.get(device.id) is not None
-    assert (tmp_path / FILE_NAME).read_bytes() == before
+    assert (data / FILE_NAME).read_bytes() == before
+    assert sorted(p.name for p in data.iterdir()) == [FILE_NAME, "filler"]
 
 
 def test_corrupt_file_is_moved_aside_not_overwritten(tmp_path: Path) -> None:
