@@ -73,7 +73,7 @@ async def check_screens(
     await shot("timeline")
 
     await card.locator("a").click()
-    await expect(page.locator("#event-title")).to_have_text("Person on Front door")
+    await expect(page.locator("#event-title")).to_have_text("Person · Front door")
     await page.wait_for_function(FULL_SNAPSHOT, timeout=20000)
     await shot("event")
 

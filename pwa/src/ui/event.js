@@ -1,6 +1,6 @@
 // Event detail: the snapshot (boxes already drawn by the edge) and what was seen.
 
-import { capitalize, formatDuration, formatTime, h, icon } from "./dom.js";
+import { capitalize, eventKind, eventTitle, formatDuration, formatTime, h, icon } from "./dom.js";
 
 export function renderEvent(ctx, scope, { id }) {
   const { transport } = ctx;
@@ -31,7 +31,8 @@ export function renderEvent(ctx, scope, { id }) {
       const event = await transport.json("GET", path, null, { signal: scope.signal });
       if (!scope.alive) return;
       status.hidden = true;
-      title.textContent = `${capitalize(event.label)} on ${ctx.cameraName(event.camera)}`;
+      title.replaceChildren(icon(eventKind(event).icon), eventTitle(event, ctx.cameraName(event.camera)));
+      title.dataset.kind = eventKind(event).icon;
       facts.replaceChildren(
         ...fact("When", formatTime(event.started_at)),
         ...fact("Duration", event.ended_at ? formatDuration(event.started_at, event.ended_at) : "Still going"),
