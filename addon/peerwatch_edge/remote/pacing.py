@@ -1,0 +1,143 @@
+"""Pace an association's SCTP packets to what the path takes (aiortc tuned from here, not forked).
+
+aiortc sends as fast as its congestion window allows: each SACK releases a burst at once. Through
+a real round trip that window is hundreds of KB, and the bursts arrive faster than a busy
+browser drains its UDP socket (Chromium's is 128 KiB): datagrams are dropped, and every loss
+halves the window, which then regrows by one packet per round trip (bench/bench_remote.py
+counts the drops). Here, per peer connection:
+
+- every packet the association sends goes through a FIFO drained at `gain x cwnd / srtt`
+  (2x while the window grows in slow start, 1.25x after), so a window is spread over a round
+  trip instead of arriving at once; on loopback (srtt of a millisecond) that rate is far above
+  what the CPU sends, so nothing waits;
+- the first window is 10 packets (RFC 6928) instead of aiortc's 3;
+- a loss reduces the window to 0.7x (CUBIC's β, RFC 9438) instead of halving it.
+
+Only aiortc's private attributes `_cwnd`, `_ssthresh`, `_srtt`, `_fast_recovery_exit`,
+`_receive_sack_chunk` and the DTLS transport's `_send_data` are used; `install` logs and leaves
+the association as it is when they are missing (another aiortc version).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+from collections import deque
+from collections.abc import Awaitable, Callable
+from typing import Any, Final
+
+from aiortc import RTCPeerConnection
+from aiortc.rtcsctptransport import USERDATA_MAX_LENGTH, RTCSctpTransport
+
+_LOGGER = logging.getLogger(__name__)
+
+INITIAL_WINDOW: Final = 10 * USERDATA_MAX_LENGTH
+LOSS_FACTOR: Final = 0.7
+SLOW_START_GAIN: Final = 2.0
+STEADY_GAIN: Final = 1.25
+MAX_BURST_SECONDS: Final = 0.002
+"""After an idle moment at most this much sending time goes out at once."""
+IDLE_CHECK_SECONDS: Final = 5.0
+_REQUIRED: Final = ("_cwnd", "_ssthresh", "_srtt", "_fast_recovery_exit", "_receive_sack_chunk")
+
+type Send = Callable[[bytes], Awaitable[None]]
+
+
+class Pacer:
+    """A FIFO of one association's outgoing packets, sent at the pace its window and RTT give."""
+
+    def __init__(self, sctp: RTCSctpTransport, send: Send) -> None:
+        self._sctp = sctp
+        self._send = send
+        self._queue: deque[bytes] = deque()
+        self._wake = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+        self._next = 0.0
+        self.sent = 0
+
+    async def put(self, data: bytes) -> None:
+        """Queue one packet (returns at once: the receive path never waits for the pace)."""
+        self._queue.append(data)
+        self._wake.set()
+        if self._task is None or self._task.done():
+            self._task = asyncio.create_task(self._run(), name="sctp-pacer")
+
+    def rate(self) -> float | None:
+        """Bytes per second the window allows now; None before the first RTT measurement."""
+        sctp: Any = self._sctp
+        srtt = sctp._srtt
+        if not srtt:
+            return None
+        gain = SLOW_START_GAIN if sctp._cwnd <= sctp._ssthresh else STEADY_GAIN
+        return float(gain * sctp._cwnd / srtt)
+
+    async def _run(self) -> None:
+        loop = asyncio.get_running_loop()
+        while True:
+            if not self._queue:
+                self._wake.clear()
+                try:
+                    await asyncio.wait_for(self._wake.wait(), IDLE_CHECK_SECONDS)
+                except TimeoutError:
+                    return  # idle: `put` starts a new task
+                continue
+            now = loop.time()
+            if self._next > now:
+                await asyncio.sleep(self._next - now)
+                now = loop.time()
+            data = self._queue.popleft()
+            try:
+                await self._send(data)
+            except ConnectionError as err:
+                _LOGGER.debug("pacer: %s; dropping %d queued packets", err, len(self._queue))
+                self._queue.clear()
+                return
+            self.sent += 1
+            rate = self.rate()
+            start = max(self._next, now - MAX_BURST_SECONDS)
+            self._next = start + len(data) / rate if rate else now
+
+    def close(self) -> None:
+        """Stop sending (the connection closed)."""
+        self._queue.clear()
+        if self._task is not None:
+            self._task.cancel()
+
+
+def _gentler_loss(sctp: Any) -> None:  # noqa: ANN401
+    """Make `sctp` cut its window to 0.7x on a loss (aiortc halves it)."""
+    receive_sack = sctp._receive_sack_chunk
+
+    async def receive_sack_chunk(chunk: Any) -> None:  # noqa: ANN401
+        before = sctp._cwnd
+        recovering = sctp._fast_recovery_exit is not None
+        await receive_sack(chunk)
+        if not recovering and sctp._fast_recovery_exit is not None:
+            window = max(int(before * LOSS_FACTOR), 4 * USERDATA_MAX_LENGTH)
+            sctp._cwnd = sctp._ssthresh = window
+
+    sctp._receive_sack_chunk = receive_sack_chunk
+
+
+def install(pc: RTCPeerConnection) -> Pacer | None:
+    """Tune pc's SCTP association (call after `setRemoteDescription`); the pacer, or None when
+    this aiortc lacks what is tuned or `PEERWATCH_SCTP_PACING=0` (aiortc as it is, to compare)."""
+    if os.environ.get("PEERWATCH_SCTP_PACING") == "0":
+        return None
+    sctp: Any = pc.sctp
+    dtls = sctp.transport if sctp is not None else None
+    if dtls is None or not all(hasattr(sctp, name) for name in _REQUIRED):
+        _LOGGER.warning("SCTP pacing not installed: aiortc internals changed")
+        return None
+    pacer = Pacer(sctp, dtls._send_data)
+    dtls._send_data = pacer.put
+    sctp._cwnd = max(sctp._cwnd, INITIAL_WINDOW)
+    _gentler_loss(sctp)
+
+    @pc.on("connectionstatechange")
+    def on_state() -> None:
+        if pc.connectionState in ("failed", "closed"):
+            pacer.close()
+
+    return pacer
