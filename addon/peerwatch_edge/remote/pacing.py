@@ -39,7 +39,8 @@ STEADY_GAIN: Final = 1.25
 MAX_BURST_SECONDS: Final = 0.002
 """After an idle moment at most this much sending time goes out at once."""
 IDLE_CHECK_SECONDS: Final = 5.0
-_REQUIRED: Final = ("_cwnd", "_ssthresh", "_srtt", "_fast_recovery_exit", "_receive_sack_chunk")
+_REQUIRED: Final = ("_cwnd", "_srtt", "_fast_recovery_exit", "_receive_sack_chunk")
+"""What `install` needs (`_ssthresh` is set only once the association is up)."""
 
 type Send = Callable[[bytes], Awaitable[None]]
 
