@@ -46,14 +46,28 @@ async def test_a_paced_association_delivers_everything_in_order() -> None:
         await edge.close()
 
 
-def test_the_pace_follows_window_and_rtt() -> None:
-    sctp = SimpleNamespace(_srtt=None, _cwnd=100_000, _ssthresh=1_000_000)
+def test_the_pace_follows_window_and_minimum_rtt() -> None:
+    sctp = SimpleNamespace(_cwnd=100_000, _ssthresh=1_000_000)
     pacer = pacing.Pacer(sctp, send=None)  # type: ignore[arg-type]
     assert pacer.rate() is None  # no RTT measured yet: nothing waits
-    sctp._srtt = 0.1
+    pacer.rtt_sample(0.1, now=0.0)
     assert pacer.rate() == pacing.SLOW_START_GAIN * 100_000 / 0.1
+    pacer.rtt_sample(0.105, now=1.0)  # within 4 ms + 1/8: still the path's minimum
+    assert pacer.min_rtt == 0.1
     sctp._ssthresh = 50_000
     assert pacer.rate() == pacing.STEADY_GAIN * 100_000 / 0.1
+    pacer.rtt_sample(0.2, now=11.0)  # the minimum expires after 10 s
+    assert pacer.min_rtt == 0.2
+
+
+def test_slow_start_ends_when_the_round_trip_grows() -> None:
+    sctp = SimpleNamespace(_cwnd=100_000, _ssthresh=1_000_000)
+    pacer = pacing.Pacer(sctp, send=None)  # type: ignore[arg-type]
+    for rtt in (0.08, 0.085, 0.1, 0.1, 0.085, 0.1, 0.1):  # late, late, back: still slow start
+        pacer.rtt_sample(rtt, now=0.0)
+    assert sctp._ssthresh == 1_000_000
+    pacer.rtt_sample(0.1, now=0.0)  # a third late sample in a row
+    assert sctp._ssthresh == sctp._cwnd == 100_000
 
 
 async def test_a_loss_costs_thirty_percent_of_the_window() -> None:

@@ -6,10 +6,15 @@ browser drains its UDP socket (Chromium's is 128 KiB): datagrams are dropped, an
 halves the window, which then regrows by one packet per round trip (bench/bench_remote.py
 counts the drops). Here, per peer connection:
 
-- every packet the association sends goes through a FIFO drained at `gain x cwnd / srtt`
+- every packet the association sends goes through a FIFO drained at `gain x cwnd / min_rtt`
   (2x while the window grows in slow start, 1.25x after), so a window is spread over a round
-  trip instead of arriving at once; on loopback (srtt of a millisecond) that rate is far above
-  what the CPU sends, so nothing waits;
+  trip instead of arriving at once; on loopback (a round trip of a millisecond) that rate is far
+  above what the CPU sends, so nothing waits. The smallest RTT sample of the last 10 s is used,
+  not aiortc's smoothed RTT: aiortc times a chunk from when it left its queue, so its samples
+  include the pacer's own queueing, which would slow the pace further and further;
+- slow start ends when the round trip grows (samples above `min_rtt + max(4 ms, min_rtt / 8)`,
+  three in a row, as Linux's HyStart does): a queue is building at the receiver, before it
+  overflows;
 - the first window is 10 packets (RFC 6928) instead of aiortc's 3;
 - a loss reduces the window to 0.7x (CUBIC's β, RFC 9438) instead of halving it.
 
@@ -23,6 +28,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import time
 from collections import deque
 from collections.abc import Awaitable, Callable
 from typing import Any, Final
@@ -39,7 +45,16 @@ STEADY_GAIN: Final = 1.25
 MAX_BURST_SECONDS: Final = 0.002
 """After an idle moment at most this much sending time goes out at once."""
 IDLE_CHECK_SECONDS: Final = 5.0
-_REQUIRED: Final = ("_cwnd", "_srtt", "_fast_recovery_exit", "_receive_sack_chunk")
+MIN_RTT_SECONDS: Final = 10.0
+"""How long an RTT sample counts as the path's minimum."""
+DELAY_EXIT_SAMPLES: Final = 3
+_REQUIRED: Final = (
+    "_cwnd",
+    "_srtt",
+    "_fast_recovery_exit",
+    "_receive_sack_chunk",
+    "_update_rto",
+)
 """What `install` needs (`_ssthresh` is set only once the association is up)."""
 
 type Send = Callable[[bytes], Awaitable[None]]
@@ -56,6 +71,9 @@ class Pacer:
         self._task: asyncio.Task[None] | None = None
         self._next = 0.0
         self.sent = 0
+        self.min_rtt: float | None = None
+        self._min_rtt_at = 0.0
+        self._late = 0
 
     async def put(self, data: bytes) -> None:
         """Queue one packet (returns at once: the receive path never waits for the pace)."""
@@ -67,11 +85,23 @@ class Pacer:
     def rate(self) -> float | None:
         """Bytes per second the window allows now; None before the first RTT measurement."""
         sctp: Any = self._sctp
-        srtt = sctp._srtt
-        if not srtt:
+        if not self.min_rtt:
             return None
         gain = SLOW_START_GAIN if sctp._cwnd <= sctp._ssthresh else STEADY_GAIN
-        return float(gain * sctp._cwnd / srtt)
+        return float(gain * sctp._cwnd / self.min_rtt)
+
+    def rtt_sample(self, rtt: float, now: float) -> None:
+        """Take one of aiortc's RTT samples: the path's minimum, and slow start's delay exit."""
+        if self.min_rtt is None or rtt <= self.min_rtt or now - self._min_rtt_at > MIN_RTT_SECONDS:
+            self.min_rtt, self._min_rtt_at = rtt, now
+        sctp: Any = self._sctp
+        if sctp._cwnd > getattr(sctp, "_ssthresh", 0):
+            self._late = 0
+            return
+        self._late = self._late + 1 if rtt > self.min_rtt + max(0.004, self.min_rtt / 8) else 0
+        if self._late >= DELAY_EXIT_SAMPLES:
+            sctp._ssthresh = sctp._cwnd
+            self._late = 0
 
     async def _run(self) -> None:
         loop = asyncio.get_running_loop()
@@ -135,6 +165,13 @@ def install(pc: RTCPeerConnection) -> Pacer | None:
     dtls._send_data = pacer.put
     sctp._cwnd = max(sctp._cwnd, INITIAL_WINDOW)
     _gentler_loss(sctp)
+    update_rto = sctp._update_rto
+
+    def sample(rtt: float) -> None:
+        pacer.rtt_sample(rtt, time.monotonic())
+        update_rto(rtt)
+
+    sctp._update_rto = sample
 
     @pc.on("connectionstatechange")
     def on_state() -> None:
