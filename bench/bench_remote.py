@@ -180,11 +180,14 @@ class DelayedPath:
         return {**answer, "sdp": {**sdp, "sdp": with_candidate(sdp["sdp"], self.app_side)}}
 
 
-async def run(rounds: int, delay: float, delays: list[float], browser: bool) -> None:
+async def run(
+    rounds: int, delay: float, delays: list[float], browser: bool, browser_only: bool
+) -> None:
     with tempfile.TemporaryDirectory(prefix="bench-remote-") as tmp:
         stack = await asyncio.to_thread(make_stack, Path(tmp), **CAMERA)
         try:
-            await measure(stack, rounds, delay)
+            if not browser_only:
+                await measure(stack, rounds, delay)
             if browser:
                 await measure_chromium(stack, rounds, delays, Path(tmp))
         finally:
@@ -512,13 +515,16 @@ def main() -> None:
         help="one-way delays of the Chromium figures' relayed paths, seconds, comma-separated",
     )
     parser.add_argument("--no-browser", action="store_true", help="skip the Chromium figures")
+    parser.add_argument(
+        "--browser-only", action="store_true", help="only the Chromium figures (and the ceiling)"
+    )
     parser.add_argument("--relay", type=float, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.relay is not None:
         asyncio.run(DelayRelay(args.relay).serve())
     else:
         delays = [float(d) for d in args.delays.split(",")]
-        asyncio.run(run(args.rounds, args.delay, delays, not args.no_browser))
+        asyncio.run(run(args.rounds, args.delay, delays, not args.no_browser, args.browser_only))
 
 
 if __name__ == "__main__":

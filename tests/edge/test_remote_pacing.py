@@ -60,14 +60,15 @@ def test_the_pace_follows_window_and_minimum_rtt() -> None:
     assert pacer.min_rtt == 0.2
 
 
-def test_slow_start_ends_when_the_round_trip_grows() -> None:
-    sctp = SimpleNamespace(_cwnd=100_000, _ssthresh=1_000_000)
-    pacer = pacing.Pacer(sctp, send=None)  # type: ignore[arg-type]
-    for rtt in (0.08, 0.085, 0.1, 0.1, 0.085, 0.1, 0.1):  # late, late, back: still slow start
+def test_a_queue_shows_in_the_round_trip() -> None:
+    pacer = pacing.Pacer(SimpleNamespace(), send=None)  # type: ignore[arg-type]
+    for rtt in (0.08, 0.085, 0.1, 0.1, 0.085, 0.1, 0.1):  # late, late, back: no queue
         pacer.rtt_sample(rtt, now=0.0)
-    assert sctp._ssthresh == 1_000_000
+    assert not pacer.queueing
     pacer.rtt_sample(0.1, now=0.0)  # a third late sample in a row
-    assert sctp._ssthresh == sctp._cwnd == 100_000
+    assert pacer.queueing
+    pacer.rtt_sample(0.08, now=0.0)
+    assert not pacer.queueing
 
 
 async def test_a_loss_costs_thirty_percent_of_the_window() -> None:
@@ -81,8 +82,31 @@ async def test_a_loss_costs_thirty_percent_of_the_window() -> None:
         _fast_recovery_exit=None,
         _receive_sack_chunk=halving_receive_sack,
     )
-    pacing._gentler_loss(sctp)
+    pacing._tune_window(sctp, pacing.Pacer(sctp, send=None))  # type: ignore[arg-type]
     await sctp._receive_sack_chunk(object())
     assert sctp._cwnd == sctp._ssthresh == 70 * USERDATA_MAX_LENGTH
     await sctp._receive_sack_chunk(object())  # still recovering: aiortc's own answer stands
     assert sctp._cwnd == 35 * USERDATA_MAX_LENGTH
+
+
+async def test_slow_start_holds_while_a_queue_builds() -> None:
+    async def slow_start(_chunk: object) -> None:  # what aiortc does on a SACK in slow start
+        sctp._cwnd += USERDATA_MAX_LENGTH
+
+    sctp = SimpleNamespace(
+        _cwnd=10 * USERDATA_MAX_LENGTH,
+        _ssthresh=10**6,
+        _fast_recovery_exit=None,
+        _receive_sack_chunk=slow_start,
+    )
+    pacer = pacing.Pacer(sctp, send=None)  # type: ignore[arg-type]
+    pacing._tune_window(sctp, pacer)
+    await sctp._receive_sack_chunk(object())
+    assert sctp._cwnd == 11 * USERDATA_MAX_LENGTH
+    for rtt in (0.08, 0.1, 0.1, 0.1):
+        pacer.rtt_sample(rtt, now=0.0)
+    await sctp._receive_sack_chunk(object())
+    assert sctp._cwnd == 11 * USERDATA_MAX_LENGTH
+    pacer.rtt_sample(0.08, now=0.0)
+    await sctp._receive_sack_chunk(object())
+    assert sctp._cwnd == 12 * USERDATA_MAX_LENGTH

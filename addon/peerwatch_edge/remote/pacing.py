@@ -12,9 +12,11 @@ counts the drops). Here, per peer connection:
   above what the CPU sends, so nothing waits. The smallest RTT sample of the last 10 s is used,
   not aiortc's smoothed RTT: aiortc times a chunk from when it left its queue, so its samples
   include the pacer's own queueing, which would slow the pace further and further;
-- slow start ends when the round trip grows (samples above `min_rtt + max(4 ms, min_rtt / 8)`,
-  three in a row, as Linux's HyStart does): a queue is building at the receiver, before it
-  overflows;
+- slow start holds its window while the round trip is up (samples above
+  `min_rtt + max(4 ms, min_rtt / 8)`, three in a row, the delay Linux's HyStart watches): a
+  queue is building at the receiver, and growing on would overflow it; it grows again once the
+  queue drained. Ending slow start there instead (HyStart) left the window to grow by one packet
+  per round trip: no drops, but half the throughput;
 - the first window is 10 packets (RFC 6928) instead of aiortc's 3;
 - a loss reduces the window to 0.7x (CUBIC's β, RFC 9438) instead of halving it.
 
@@ -47,7 +49,7 @@ MAX_BURST_SECONDS: Final = 0.002
 IDLE_CHECK_SECONDS: Final = 5.0
 MIN_RTT_SECONDS: Final = 10.0
 """How long an RTT sample counts as the path's minimum."""
-DELAY_EXIT_SAMPLES: Final = 3
+DELAY_SAMPLES: Final = 3
 _REQUIRED: Final = (
     "_cwnd",
     "_srtt",
@@ -75,6 +77,11 @@ class Pacer:
         self._min_rtt_at = 0.0
         self._late = 0
 
+    @property
+    def queueing(self) -> bool:
+        """The last RTT samples say a queue is building on the path."""
+        return self._late >= DELAY_SAMPLES
+
     async def put(self, data: bytes) -> None:
         """Queue one packet (returns at once: the receive path never waits for the pace)."""
         self._queue.append(data)
@@ -91,17 +98,10 @@ class Pacer:
         return float(gain * sctp._cwnd / self.min_rtt)
 
     def rtt_sample(self, rtt: float, now: float) -> None:
-        """Take one of aiortc's RTT samples: the path's minimum, and slow start's delay exit."""
+        """Take one of aiortc's RTT samples: the path's minimum, and whether a queue builds."""
         if self.min_rtt is None or rtt <= self.min_rtt or now - self._min_rtt_at > MIN_RTT_SECONDS:
             self.min_rtt, self._min_rtt_at = rtt, now
-        sctp: Any = self._sctp
-        if sctp._cwnd > getattr(sctp, "_ssthresh", 0):
-            self._late = 0
-            return
         self._late = self._late + 1 if rtt > self.min_rtt + max(0.004, self.min_rtt / 8) else 0
-        if self._late >= DELAY_EXIT_SAMPLES:
-            sctp._ssthresh = sctp._cwnd
-            self._late = 0
 
     async def _run(self) -> None:
         loop = asyncio.get_running_loop()
@@ -136,8 +136,9 @@ class Pacer:
             self._task.cancel()
 
 
-def _gentler_loss(sctp: Any) -> None:  # noqa: ANN401
-    """Make `sctp` cut its window to 0.7x on a loss (aiortc halves it)."""
+def _tune_window(sctp: Any, pacer: Pacer) -> None:  # noqa: ANN401
+    """Make `sctp` cut its window to 0.7x on a loss (aiortc halves it), and hold it in slow
+    start while `pacer` sees a queue building."""
     receive_sack = sctp._receive_sack_chunk
 
     async def receive_sack_chunk(chunk: Any) -> None:  # noqa: ANN401
@@ -147,6 +148,8 @@ def _gentler_loss(sctp: Any) -> None:  # noqa: ANN401
         if not recovering and sctp._fast_recovery_exit is not None:
             window = max(int(before * LOSS_FACTOR), 4 * USERDATA_MAX_LENGTH)
             sctp._cwnd = sctp._ssthresh = window
+        elif pacer.queueing and before < sctp._cwnd <= sctp._ssthresh:
+            sctp._cwnd = before
 
     sctp._receive_sack_chunk = receive_sack_chunk
 
@@ -164,7 +167,7 @@ def install(pc: RTCPeerConnection) -> Pacer | None:
     pacer = Pacer(sctp, dtls._send_data)
     dtls._send_data = pacer.put
     sctp._cwnd = max(sctp._cwnd, INITIAL_WINDOW)
-    _gentler_loss(sctp)
+    _tune_window(sctp, pacer)
     update_rto = sctp._update_rto
 
     def sample(rtt: float) -> None:
