@@ -110,3 +110,18 @@ async def test_slow_start_holds_while_a_queue_builds() -> None:
     pacer.rtt_sample(0.08, now=0.0)
     await sctp._receive_sack_chunk(object())
     assert sctp._cwnd == 12 * USERDATA_MAX_LENGTH
+
+
+async def test_after_slow_start_the_window_grows_eight_times_faster() -> None:
+    async def avoidance(_chunk: object) -> None:  # aiortc: one packet per window acknowledged
+        sctp._cwnd += USERDATA_MAX_LENGTH
+
+    sctp = SimpleNamespace(
+        _cwnd=100 * USERDATA_MAX_LENGTH,
+        _ssthresh=50 * USERDATA_MAX_LENGTH,
+        _fast_recovery_exit=None,
+        _receive_sack_chunk=avoidance,
+    )
+    pacing._tune_window(sctp, pacing.Pacer(sctp, send=None))  # type: ignore[arg-type]
+    await sctp._receive_sack_chunk(object())
+    assert sctp._cwnd == 108 * USERDATA_MAX_LENGTH

@@ -12,11 +12,13 @@ counts the drops). Here, per peer connection:
   above what the CPU sends, so nothing waits. The smallest RTT sample of the last 10 s is used,
   not aiortc's smoothed RTT: aiortc times a chunk from when it left its queue, so its samples
   include the pacer's own queueing, which would slow the pace further and further;
-- slow start holds its window while the round trip is up (samples above
+- the window holds while the round trip is up (samples above
   `min_rtt + max(4 ms, min_rtt / 8)`, three in a row, the delay Linux's HyStart watches): a
   queue is building at the receiver, and growing on would overflow it; it grows again once the
   queue drained. Ending slow start there instead (HyStart) left the window to grow by one packet
   per round trip: no drops, but half the throughput;
+- after slow start the window grows by 8 packets per round trip, not 1: at 80 ms aiortc's one
+  packet regains 30 KB in two seconds after a loss, where the path takes hundreds;
 - the first window is 10 packets (RFC 6928) instead of aiortc's 3;
 - a loss reduces the window to 0.7x (CUBIC's β, RFC 9438) instead of halving it.
 
@@ -50,6 +52,7 @@ IDLE_CHECK_SECONDS: Final = 5.0
 MIN_RTT_SECONDS: Final = 10.0
 """How long an RTT sample counts as the path's minimum."""
 DELAY_SAMPLES: Final = 3
+AVOIDANCE_GROWTH: Final = 8
 _REQUIRED: Final = (
     "_cwnd",
     "_srtt",
@@ -137,8 +140,8 @@ class Pacer:
 
 
 def _tune_window(sctp: Any, pacer: Pacer) -> None:  # noqa: ANN401
-    """Make `sctp` cut its window to 0.7x on a loss (aiortc halves it), and hold it in slow
-    start while `pacer` sees a queue building."""
+    """Make `sctp` cut its window to 0.7x on a loss (aiortc halves it), hold it while `pacer`
+    sees a queue building, and grow it 8x faster than aiortc after slow start."""
     receive_sack = sctp._receive_sack_chunk
 
     async def receive_sack_chunk(chunk: Any) -> None:  # noqa: ANN401
@@ -148,8 +151,11 @@ def _tune_window(sctp: Any, pacer: Pacer) -> None:  # noqa: ANN401
         if not recovering and sctp._fast_recovery_exit is not None:
             window = max(int(before * LOSS_FACTOR), 4 * USERDATA_MAX_LENGTH)
             sctp._cwnd = sctp._ssthresh = window
-        elif pacer.queueing and before < sctp._cwnd <= sctp._ssthresh:
-            sctp._cwnd = before
+        elif sctp._cwnd > before:
+            if pacer.queueing:
+                sctp._cwnd = before
+            elif sctp._cwnd > sctp._ssthresh:
+                sctp._cwnd = before + AVOIDANCE_GROWTH * (sctp._cwnd - before)
 
     sctp._receive_sack_chunk = receive_sack_chunk
 
