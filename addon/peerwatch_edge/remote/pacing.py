@@ -123,8 +123,8 @@ class Pacer:
             data = self._queue.popleft()
             try:
                 await self._send(data)
-            except ConnectionError as err:
-                _LOGGER.debug("pacer: %s; dropping %d queued packets", err, len(self._queue))
+            except Exception as err:  # a closing transport: nobody to tell
+                _LOGGER.debug("pacer: %r; dropping %d queued packets", err, len(self._queue))
                 self._queue.clear()
                 return
             self.sent += 1
