@@ -23,8 +23,8 @@ counts the drops). Here, per peer connection:
 - a loss reduces the window to 0.7x (CUBIC's β, RFC 9438) instead of halving it.
 
 Only aiortc's private attributes `_cwnd`, `_ssthresh`, `_fast_recovery_exit`,
-`_receive_sack_chunk`, `_update_rto` and the DTLS transport's `_send_data` are used; `install` logs and leaves
-the association as it is when they are missing (another aiortc version).
+`_receive_sack_chunk`, `_update_rto` and the DTLS transport's `_send_data` are used; `install`
+logs and leaves the association as it is when they are missing (another aiortc version).
 """
 
 from __future__ import annotations
