@@ -28,9 +28,9 @@ PLAY = """async ([b64, noMse]) => {
             inFlight++; ranges++; most = Math.max(most, inFlight);
             await new Promise((r) => setTimeout(r, 30));
             inFlight--;
-            const headers = {"content-range": `bytes ${a}-${end}/${clip.length}`,
-                             "peerwatch-clip": "complete"};
-            return new Response(clip.slice(Number(a), end + 1), {status: 206, headers});
+            const answer = {"content-range": `bytes ${a}-${end}/${clip.length}`,
+                            "peerwatch-clip": "complete"};
+            return new Response(clip.slice(Number(a), end + 1), {status: 206, headers: answer});
         },
     };
     const scope = { signal: new AbortController().signal, alive: true,
