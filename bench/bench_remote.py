@@ -14,8 +14,16 @@ Figures:
   * bytes the registrar relayed vs bytes moved (privacy: signaling only);
   * the same fetches from headless Chromium: npm `peerjs` 1.5.5 and the PWA's own `EdgeChannel`
     (pwa/src/lib/channel.js), paired with the same code flow, on loopback and through the relay
-    (the page rewrites the ICE candidates both ways to the relay's; `--no-browser` skips it).
-Usage: python bench/bench_remote.py [--rounds N] [--delay S] [--no-browser]
+    at each of `--delays` (default 10, 40, 100 ms one way: 20, 80, 200 ms round trips; the page
+    rewrites the ICE candidates both ways to the relay's; `--no-browser` skips it); plus one
+    5 MB body (the first 5 MB of an event clip: the camera records with a long post-roll so one
+    recording grows past 5 MB) fetched as one request and the way the app's clip player fetches
+    it (256 KiB ranged parts, several in flight); goals through 80 ms: 8 snapshots in parallel
+    >= 4x faster than one at a time, the 5 MB body at >= 5 MB/s. Local HTTP on the same machine
+    is the ceiling; the kernel's count of dropped UDP datagrams and the load average are printed
+    with each condition (the machine may be shared). PEERWATCH_SCTP_PACING=0 in the environment
+    runs the edge with aiortc's own SCTP sending, to compare (remote/pacing.py).
+Usage: python bench/bench_remote.py [--rounds N] [--delay S] [--delays S,S,S] [--no-browser]
 """
 
 from __future__ import annotations
@@ -23,6 +31,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import os
 import re
 import socket
 import statistics
@@ -52,9 +61,13 @@ from tests.edge.remote_stack import (  # noqa: E402
     relayed_bytes,
     stop_stack,
 )
-from tests.support import PYTHON  # noqa: E402
+from tests.support import PYTHON, wait_for_async  # noqa: E402
 
 type Fetch = Callable[[], Awaitable[None]]
+
+BODY_BYTES = 5 * 1024 * 1024
+CAMERA = {"record": {"post_roll": 60}}
+"""A long post-roll: the looping clip's events overlap, so one recording grows past 5 MB."""
 
 
 async def first_events(stack: Stack, device: tuple[str, bytes]) -> float:
@@ -167,18 +180,21 @@ class DelayedPath:
         return {**answer, "sdp": {**sdp, "sdp": with_candidate(sdp["sdp"], self.app_side)}}
 
 
-async def run(rounds: int, delay: float, browser: bool) -> None:
+async def run(
+    rounds: int, delay: float, delays: list[float], browser: bool, browser_only: bool
+) -> None:
     with tempfile.TemporaryDirectory(prefix="bench-remote-") as tmp:
-        stack = await asyncio.to_thread(make_stack, Path(tmp))
+        stack = await asyncio.to_thread(make_stack, Path(tmp), **CAMERA)
         try:
-            await measure(stack, rounds, delay)
+            if not browser_only:
+                await measure(stack, rounds, delay)
             if browser:
-                await measure_chromium(stack, rounds, delay, Path(tmp))
+                await measure_chromium(stack, rounds, delays, Path(tmp))
         finally:
             stop_stack(stack)
 
 
-CHROMIUM_PAGE = """async ({registrar, edgeId, code, paths, rounds, relay}) => {
+CHROMIUM_PAGE = """async ({registrar, edgeId, code, paths, body, rounds, relay}) => {
   if (relay) {
     // Every packet through the DelayRelay: the edge learns our candidates as its side of the
     // relay, we learn the edge's (in its answer) as ours (the page's own RTCPeerConnections).
@@ -227,23 +243,92 @@ CHROMIUM_PAGE = """async ({registrar, edgeId, code, paths, rounds, relay}) => {
     }
     out[path] = {size: await fetchOne(path), serial: median(serial), parallel: median(parallel)};
   }
+  // One large body: as one request, and as the clip player fetches it (ranged parts in flight).
+  const {fetchRange, inOrder, PART_BYTES, PARALLEL_PARTS} = await import("./lib/clip.js");
+  const transport = {request: (m, p, b, o) => channel.request(m, p, b, o)};
+  const whole = async () => {
+    const headers = {range: `bytes=0-${body.size - 1}`};
+    const resp = await channel.request("GET", body.path, null, {headers, timeout: 120000});
+    if ((await resp.arrayBuffer()).byteLength !== body.size) throw new Error("short body");
+  };
+  const parts = async () => {
+    const tasks = [];
+    for (let start = 0; start < body.size; start += PART_BYTES) {
+      const end = Math.min(start + PART_BYTES, body.size) - 1;
+      tasks.push(() => fetchRange(transport, body.path, start, end).then((p) => p.bytes.length));
+    }
+    let got = 0;
+    for await (const n of inOrder(tasks, PARALLEL_PARTS)) got += n;
+    if (got !== body.size) throw new Error("short body");
+  };
+  const one = [], ranged = [];
+  for (let i = 0; i < Math.min(rounds, 3); i++) {
+    one.push(await time(whole));
+    ranged.push(await time(parts));
+  }
+  out.body = {size: body.size, one: median(one), parts: median(ranged), partBytes: PART_BYTES,
+              parallel: PARALLEL_PARTS};
   channel.close();
   peer.destroy();
   return out;
 }"""
 
 
-async def measure_chromium(stack: Stack, rounds: int, delay: float, tmp: Path) -> None:
-    """The same fetches from headless Chromium with npm peerjs and the PWA's EdgeChannel, on
-    loopback and through the delay relay."""
+async def big_clip(http: aiohttp.ClientSession) -> str:
+    """The path of an event clip of at least BODY_BYTES (it may still be recording)."""
+
+    async def found() -> str | None:
+        async with http.get("/api/v1/events?limit=50") as resp:
+            events = (await resp.json())["events"]
+        for event in events:
+            path = f"/api/v1/events/{event['id']}/clip.mp4"
+            if event["has_clip"]:
+                async with http.head(path) as resp:
+                    if resp.status == 200 and (resp.content_length or 0) >= BODY_BYTES:
+                        return path
+        return None
+
+    return await wait_for_async(found, "a 5 MB event clip", 300)
+
+
+async def http_ceiling(
+    http: aiohttp.ClientSession, snapshot: str, clip: str, rounds: int
+) -> tuple[float, float]:
+    """Local HTTP on this machine: MB/s of 8 snapshots in parallel and of the 5 MB body."""
+
+    async def get(path: str, **headers: str) -> int:
+        async with http.get(path, headers=headers) as resp:
+            return len(await resp.read())
+
+    async def snapshots() -> None:
+        await asyncio.gather(*(get(snapshot) for _ in range(8)))
+
+    async def body() -> None:
+        assert await get(clip, Range=f"bytes=0-{BODY_BYTES - 1}") == BODY_BYTES
+
+    size = await get(snapshot)
+    snap = statistics.median([await timed(snapshots, 1, False) for _ in range(rounds)])
+    whole = statistics.median([await timed(body, 1, False) for _ in range(rounds)])
+    return 8 * size / snap / 1e6, BODY_BYTES / whole / 1e6
+
+
+async def measure_chromium(stack: Stack, rounds: int, delays: list[float], tmp: Path) -> None:
+    """The same fetches and the 5 MB body from headless Chromium with npm peerjs and the PWA's
+    EdgeChannel, on loopback and through the delay relay at each of `delays`."""
     from tests.browser import chromium
 
     with peerjs_page(tmp) as page_url:
         async with aiohttp.ClientSession(stack.edge.url, headers=stack.edge.auth) as http:
             event_id = await event_with_snapshot(http)
-        paths = [f"/api/v1/events/{event_id}/{name}.jpg" for name in ("snapshot", "thumbnail")]
+            clip = await big_clip(http)
+            paths = [f"/api/v1/events/{event_id}/{name}.jpg" for name in ("snapshot", "thumbnail")]
+            ceiling = await http_ceiling(http, paths[0], clip, rounds)
+        print(
+            f"local HTTP (the ceiling): 8 snapshots in parallel {ceiling[0]:.1f} MB/s, "
+            f"the 5 MB body {ceiling[1]:.1f} MB/s; {load()}"
+        )
         async with chromium() as browser:
-            for one_way in (None, delay):
+            for one_way in (None, *delays):
                 async with contextlib.AsyncExitStack() as paths_open:
                     relay = None
                     condition = "loopback"
@@ -264,6 +349,7 @@ async def measure_chromium(stack: Stack, rounds: int, delay: float, tmp: Path) -
                         "edgeId": stack.peer_id,
                         "code": code,
                         "paths": paths,
+                        "body": {"path": clip, "size": BODY_BYTES},
                         "rounds": rounds,
                         "relay": relay,
                     }
@@ -272,7 +358,14 @@ async def measure_chromium(stack: Stack, rounds: int, delay: float, tmp: Path) -
                     drops = udp_receive_drops() - drops_before
                     await page.close()
                 report_chromium(figures, paths, condition)
-                print(f"  UDP datagrams dropped by full receive buffers meanwhile: {drops}")
+                print(
+                    f"  UDP datagrams dropped by full receive buffers meanwhile: {drops}; {load()}"
+                )
+
+
+def load() -> str:
+    """The machine's load average (other work shares it)."""
+    return "load average " + " ".join(f"{x:.2f}" for x in os.getloadavg())
 
 
 def udp_receive_drops() -> int:
@@ -295,6 +388,13 @@ def report_chromium(figures: dict[str, Any], paths: list[str], condition: str) -
             f"{condition}: one at a time {f['serial']:.0f} ms, in parallel {f['parallel']:.0f} ms"
             f" -> {f['serial'] / f['parallel']:.2f}x faster; {rate:.2f} MB/s"
         )
+    body = figures["body"]
+    mb = body["size"] / 1e6
+    print(
+        f"  one {mb:.1f} MB body, {condition}: one request {mb / (body['one'] / 1000):.2f} MB/s; "
+        f"{body['partBytes'] // 1024} KiB ranged parts, {body['parallel']} in flight (the clip "
+        f"player) {mb / (body['parts'] / 1000):.2f} MB/s"
+    )
 
 
 @asynccontextmanager
@@ -409,13 +509,22 @@ def main() -> None:
     parser.add_argument(
         "--delay", type=float, default=0.04, help="one-way delay of the relayed path, seconds"
     )
+    parser.add_argument(
+        "--delays",
+        default="0.01,0.04,0.1",
+        help="one-way delays of the Chromium figures' relayed paths, seconds, comma-separated",
+    )
     parser.add_argument("--no-browser", action="store_true", help="skip the Chromium figures")
+    parser.add_argument(
+        "--browser-only", action="store_true", help="only the Chromium figures (and the ceiling)"
+    )
     parser.add_argument("--relay", type=float, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.relay is not None:
         asyncio.run(DelayRelay(args.relay).serve())
     else:
-        asyncio.run(run(args.rounds, args.delay, not args.no_browser))
+        delays = [float(d) for d in args.delays.split(",")]
+        asyncio.run(run(args.rounds, args.delay, delays, not args.no_browser, args.browser_only))
 
 
 if __name__ == "__main__":

@@ -98,6 +98,15 @@ def _from_stored(item: dict[str, Any]) -> Device:
     )
 
 
+def _check_name(name: object) -> str:
+    """Return `name` stripped, or raise `ValueError` unless it is 1 to 64 printable characters."""
+    name = name.strip() if isinstance(name, str) else ""
+    if not name or len(name) > MAX_NAME or not name.isprintable():
+        msg = f"device name must be 1 to {MAX_NAME} printable characters"
+        raise ValueError(msg)
+    return name
+
+
 class DeviceRegistry:
     """Paired devices persisted in `data_dir`, plus the in-memory pairing window."""
 
@@ -167,6 +176,21 @@ class DeviceRegistry:
         _LOGGER.info("revoked device %s", device_id)
         return True
 
+    async def rename(self, device_id: str, name: str) -> Device | None:
+        """Give a paired device a new name; None when it is not paired.
+
+        Raises `ValueError` for a bad name.
+        """
+        name = _check_name(name)
+        async with self._lock:
+            device = self._devices.get(device_id)
+            if device is None:
+                return None
+            device = replace(device, name=name)
+            await self._save({**self._devices, device_id: device})
+        _LOGGER.info("renamed device %s to %r", device_id, name)
+        return device
+
     async def touch(self, device_id: str) -> None:
         """Record that a device was just seen (after a successful authentication)."""
         async with self._lock:
@@ -184,7 +208,7 @@ class DeviceRegistry:
             expires_at=self._clock() + timedelta(seconds=self._pairing_seconds),
             attempts_left=self._max_attempts,
         )
-        _LOGGER.warning(
+        _LOGGER.info(
             "Pairing open until %s: enter code %s in the Peerwatch app",
             iso(self._window.expires_at),
             self._window.code,
@@ -213,10 +237,7 @@ class DeviceRegistry:
 
         Raises `PairingError` when no window is open, `ValueError` for a bad name.
         """
-        name = name.strip() if isinstance(name, str) else ""
-        if not name or len(name) > MAX_NAME or not name.isprintable():
-            msg = f"device name must be 1 to {MAX_NAME} printable characters"
-            raise ValueError(msg)
+        name = _check_name(name)
         async with self._lock:
             if self.pairing_window() is None:
                 msg = "no pairing window is open"

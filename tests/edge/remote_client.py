@@ -323,19 +323,22 @@ class EdgeLink:
     # --- RPC ---------------------------------------------------------------------------------
 
     def begin(
-        self, method: str, path: str, body: Any = None
+        self, method: str, path: str, body: Any = None, headers: dict[str, Any] | None = None
     ) -> tuple[int, asyncio.Future[Response]]:
-        """Send a request; return its id and the future of its response."""
+        """Send a request (with request `headers` when given); return its id and the future of
+        its response."""
         request_id = self._next_id
         self._next_id += 1
         future: asyncio.Future[Response] = asyncio.get_running_loop().create_future()
         self._calls[request_id] = _Call(future)
         frame = {"type": "request", "id": request_id, "method": method, "path": path}
-        self.send({**frame, "body": body})
+        self.send({**frame, "body": body, **({"headers": headers} if headers is not None else {})})
         return request_id, future
 
-    async def request(self, method: str, path: str, body: Any = None) -> Response:
-        _, future = self.begin(method, path, body)
+    async def request(
+        self, method: str, path: str, body: Any = None, headers: dict[str, Any] | None = None
+    ) -> Response:
+        _, future = self.begin(method, path, body, headers)
         return await asyncio.wait_for(future, 30)
 
     def cancel(self, request_id: int) -> None:

@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import aiohttp
 
@@ -59,12 +60,13 @@ def wait_registrar_status(edge: EdgeProcess, connected: bool) -> str:
     return wait_for(status, f"registrar {'connected' if connected else 'gone'}", 60)
 
 
-def make_stack(tmp: Path, npm: bool = False) -> Stack:
-    """Our registrar (or npm `peer`) and an edge on the fixture clip registered with it."""
+def make_stack(tmp: Path, npm: bool = False, **camera_settings: Any) -> Stack:
+    """Our registrar (or npm `peer`) and an edge on the fixture clip registered with it; the
+    camera's config takes `camera_settings` too."""
     port = free_port()
     registrar = (npm_peer_server if npm else our_registrar)(tmp, port)
     registrar_url = f"http://127.0.0.1:{port}"
-    camera = camera_config(end_after=1, motion={"interval": 0.5})
+    camera = camera_config(end_after=1, motion={"interval": 0.5}, **camera_settings)
     config = edge_config(tmp / "data", camera, registrar={"url": registrar_url})
     with ExitStack() as undo:  # stops what started if a later step fails
         undo.callback(registrar.stop)

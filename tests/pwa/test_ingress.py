@@ -15,7 +15,7 @@ import pytest
 from playwright.async_api import Browser, Page, Route, expect
 
 from tests.pwa.stack import PHONE, wait_for_event
-from tests.support import EdgeProcess
+from tests.support import EdgeProcess, wait_for
 
 pytestmark = pytest.mark.slow
 
@@ -37,18 +37,41 @@ async def wait_for_video(page: Page) -> None:
         " return v && v.videoWidth > 0 && v.currentTime > 0.5; }",
         timeout=30000,
     )
-    await expect(page.locator(".video-frame .badge.live")).to_be_visible()
+    await expect(page.locator(".live-head .badge.live")).to_be_visible()
 
 
 async def no_shot(_name: str) -> None:
     """Screenshots are not wanted."""
 
 
+async def check_clip(page: Page, edge: EdgeProcess, event_id: str, mode: str) -> None:
+    """Once the event's clip is complete, the event view plays it (loaded the `mode` way: "url"
+    or "mse") in place of the snapshot: real frames, time advancing."""
+    await asyncio.to_thread(
+        wait_for,
+        lambda: edge.call("GET", f"/events/{event_id}")["clip_duration"],
+        "the event's clip complete",
+        90,
+    )
+    await page.get_by_role("button", name=re.compile(r"^Play clip · \d+ s$")).click()
+    clip = page.locator("video.event-clip")
+    await expect(clip).to_have_attribute("data-mode", mode)
+    await page.wait_for_function(
+        "() => { const v = document.querySelector('video.event-clip');"
+        " return v && v.videoWidth > 0 && v.currentTime > 0.5; }",
+        timeout=30000,
+    )
+
+
 async def check_screens(
-    page: Page, edge: EdgeProcess, shot: Callable[[str], Awaitable[None]] = no_shot
+    page: Page,
+    edge: EdgeProcess,
+    shot: Callable[[str], Awaitable[None]] = no_shot,
+    clip_mode: str = "url",
 ) -> str:
-    """Cameras → timeline → event detail → live view, all with real data from `edge`;
-    `shot(name)` is called on each screen once it shows its data. Returns the event's id."""
+    """Cameras → timeline → event detail with its clip → live view, all with real data from
+    `edge`; `shot(name)` is called on each screen once it shows its data. Returns the event's
+    id."""
     camera = page.locator("article.camera[data-camera=door]")
     await expect(camera).to_contain_text("Front door")
     await expect(camera.locator(".dot")).to_have_class("dot online", timeout=20000)
@@ -73,9 +96,10 @@ async def check_screens(
     await shot("timeline")
 
     await card.locator("a").click()
-    await expect(page.locator("#event-title")).to_have_text("Person on Front door")
+    await expect(page.locator("#event-title")).to_have_text("Person · Front door")
     await page.wait_for_function(FULL_SNAPSHOT, timeout=20000)
     await shot("event")
+    await check_clip(page, edge, event["id"], clip_mode)
 
     await page.get_by_role("link", name="Live view").click()
     await wait_for_video(page)

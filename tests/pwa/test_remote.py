@@ -100,7 +100,7 @@ async def test_pair_view_events_live_video_and_reconnect(
     assert pairing["edge_id"] == (await asyncio.to_thread(edge.call, "GET", "/info"))["peer_id"]
 
     await page.get_by_role("link", name="Cameras").click()
-    await check_screens(page, edge, lambda name: shot(page, name))
+    await check_screens(page, edge, lambda name: shot(page, name), clip_mode="mse")
 
     await page.get_by_role("link", name="Devices").click()
     device = page.locator(f"li.device[data-device='{pairing['device_id']}']")

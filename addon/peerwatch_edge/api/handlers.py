@@ -181,6 +181,20 @@ async def list_devices(request: web.Request) -> web.Response:
     return web.json_response({"devices": [device.to_dict() for device in devices]})
 
 
+async def rename_device(request: web.Request) -> web.Response:
+    """Rename a paired device: `{"name": str}` (1 to 64 printable characters)."""
+    device_id = path_id(request)
+    body = await json_body(request)
+    only_keys(body, {"name"})
+    try:
+        device = await state_of(request).devices.rename(device_id, body["name"])
+    except ValueError as err:
+        raise bad_request(f"name: {err}") from None
+    if device is None:
+        raise not_found(f"device {device_id!r}")
+    return web.json_response(device.to_dict())
+
+
 async def delete_device(request: web.Request) -> web.Response:
     """Revoke a paired device."""
     device_id = path_id(request)
@@ -221,6 +235,7 @@ def add_routes(app: web.Application) -> None:
             web.get("/api/v1/events/{id}/face.jpg", event_face),
             web.get("/api/v1/events/{id}/clip.mp4", event_clip),
             web.get("/api/v1/devices", list_devices),
+            web.patch("/api/v1/devices/{id}", rename_device),
             web.delete("/api/v1/devices/{id}", delete_device),
             web.post("/api/v1/pairing", start_pairing),
             web.get("/api/v1/metrics", metrics),

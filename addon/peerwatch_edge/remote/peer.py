@@ -35,6 +35,7 @@ from ..api.auth import load_edge_id, load_token
 from ..bus import EventBus
 from ..config import ApiConfig, EdgeConfig
 from ..devices import DeviceRegistry
+from . import pacing
 from .certificate import (
     SDP_ERRORS,
     fingerprint_of,
@@ -294,6 +295,7 @@ class RemotePeer:
                 self._drop(conn)
 
         await pc.setRemoteDescription(RTCSessionDescription(sdp=offer, type="offer"))
+        pacing.install(pc)
         for early in conn.pending:
             self._add_candidate(conn, early)
         conn.pending.clear()

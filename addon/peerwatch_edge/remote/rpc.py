@@ -1,7 +1,8 @@
 """Forward DataChannel requests to the edge's own local API on loopback.
 
 The remote peer has no handlers of its own: every request goes to the same aiohttp routes the
-LAN and Home Assistant use, with the edge's API token. Only `/api/v1/` paths are forwarded.
+LAN and Home Assistant use, with the edge's API token. Only `/api/v1/` paths are forwarded, with
+one request header: `range` (a clip is fetched in ranged parts, 206 answers).
 """
 
 from __future__ import annotations
@@ -21,7 +22,15 @@ from ..api.errors import ApiError
 METHODS: Final = frozenset({"GET", "POST", "PATCH", "DELETE"})
 MAX_PATH: Final = 2048
 CHUNK: Final = 16 * 1024
-KEPT_HEADERS: Final = ("content-type", "cache-control")
+KEPT_HEADERS: Final = (
+    "content-type",
+    "cache-control",
+    "content-range",
+    "accept-ranges",
+    "peerwatch-clip",
+)
+FORWARDED_HEADERS: Final = frozenset({"range"})
+_RANGE = re.compile(r"^bytes=[0-9]{0,15}-[0-9]{0,15}$")
 STREAMING_TYPES: Final = ("multipart/x-mixed-replace", "text/event-stream")
 _PATH = re.compile(
     r"^/api/v1/[A-Za-z0-9._~!$&'()*+,;=:@%/-]*(\?[A-Za-z0-9._~!$&'()*+,;=:@%/?-]*)?$"
@@ -57,6 +66,19 @@ def check_request(method: Any, path: Any) -> tuple[str, str]:  # noqa: ANN401
     return method, path
 
 
+def check_headers(headers: Any) -> dict[str, str]:  # noqa: ANN401
+    """Return the request headers to forward (only `range`, one `bytes=a-b` range), else raise
+    `RequestRefused`."""
+    if headers is None:
+        return {}
+    if not isinstance(headers, dict) or not headers.keys() <= FORWARDED_HEADERS:
+        raise RequestRefused(400, "bad_request", "headers: only 'range' may be sent")
+    value = headers.get("range")
+    if value is not None and (not isinstance(value, str) or not _RANGE.match(value)):
+        raise RequestRefused(400, "bad_request", "headers: range must be one 'bytes=a-b' range")
+    return {"Range": value} if value is not None else {}
+
+
 class ApiClient:
     """An HTTP client of the local API with the edge's own bearer token."""
 
@@ -80,12 +102,22 @@ class ApiClient:
             await self._session.close()
 
     @asynccontextmanager
-    async def request(self, method: Any, path: Any, body: Any) -> AsyncIterator[Response]:  # noqa: ANN401
+    async def request(
+        self,
+        method: Any,  # noqa: ANN401
+        path: Any,  # noqa: ANN401
+        body: Any,  # noqa: ANN401
+        headers: Any = None,  # noqa: ANN401
+    ) -> AsyncIterator[Response]:
         """Forward one request; yield its status, headers, size and body chunks (≤ 16 KiB)."""
         method, path = check_request(method, path)
+        forwarded = check_headers(headers)
         assert self._session is not None, "ApiClient.start() was not awaited"
         url = URL(self.base_url + path, encoded=True)
-        kwargs: dict[str, Any] = {"headers": self._headers, "allow_redirects": False}
+        kwargs: dict[str, Any] = {
+            "headers": {**self._headers, **forwarded},
+            "allow_redirects": False,
+        }
         if body is not None:
             kwargs["json"] = body
         try:

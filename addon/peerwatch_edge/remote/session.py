@@ -331,7 +331,7 @@ class Session:
         started = False
         try:
             async with self.ctx.api.request(
-                frame.get("method"), frame.get("path"), frame.get("body")
+                frame.get("method"), frame.get("path"), frame.get("body"), frame.get("headers")
             ) as resp:
                 await self._drain()
                 started = True

@@ -26,8 +26,13 @@ export class HttpTransport extends Transport {
     return new URL(`.${path}`, this.base);
   }
 
-  request(method, path, body = null, { signal } = {}) {
-    const init = { method, signal, headers: {} };
+  /** The URL a media element can load `path` from itself (same origin: HTTP Range works). */
+  mediaUrl(path) {
+    return this._url(path).href;
+  }
+
+  request(method, path, body = null, { signal, headers = {} } = {}) {
+    const init = { method, signal, headers: { ...headers } };
     if (body !== null && body !== undefined) {
       init.headers["content-type"] = "application/json";
       init.body = JSON.stringify(body);

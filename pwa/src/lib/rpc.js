@@ -29,7 +29,8 @@ export class RpcClient {
     }
   }
 
-  /** Send a request (or queue it while MAX_IN_FLIGHT are out); resolves to a fetch-style Response. */
+  /** Send a request (or queue it while MAX_IN_FLIGHT are out); resolves to a fetch-style Response.
+   * `options`: {signal, timeout, headers: {range: "bytes=a-b"}} (range is the one header sent). */
   request(method, path, body = null, options = {}) {
     if (this.closed) return Promise.reject(this.closed);
     if (!path.startsWith("/api/v1/")) return Promise.reject(new RpcError(`not an API path: ${path}`));
@@ -58,7 +59,7 @@ export class RpcClient {
     while (!this.closed && this.queue.length && this.calls.size < MAX_IN_FLIGHT) this.queue.shift().run();
   }
 
-  _start(method, path, body, { signal, timeout = REQUEST_TIMEOUT_MS } = {}) {
+  _start(method, path, body, { signal, headers, timeout = REQUEST_TIMEOUT_MS } = {}) {
     if (signal?.aborted) return Promise.reject(new DOMException("request aborted", "AbortError"));
     const id = this._allocateId();
     return new Promise((resolve, reject) => {
@@ -82,7 +83,7 @@ export class RpcClient {
       };
       this.calls.set(id, call);
       signal?.addEventListener("abort", call.onAbort, { once: true });
-      this._send({ type: "request", id, method, path, body });
+      this._send({ type: "request", id, method, path, body, ...(headers ? { headers } : {}) });
     });
   }
 

@@ -1,7 +1,8 @@
 // The transport interface the screens use, shared by the WebRTC and the direct-HTTP transports.
 //
 // Events: "state" (detail: the state object), "push" (detail: a push message as GET /api/v1/ws
-// sends it), "ready" (the edge can be asked). Methods: request(method, path, body, {signal}) →
+// sends it), "ready" (the edge can be asked). Methods: request(method, path, body, {signal,
+// headers: {range}}) →
 // Response, json(...) → parsed body (throws ApiError), openVideo(cameraId), close(). The edge's
 // JSON shapes are given by the JSON Schemas in docs/schemas of the repository.
 

@@ -22,6 +22,17 @@ export function renderDevices(ctx, scope) {
     }
   }
 
+  async function rename(device) {
+    const name = prompt("New name of this device", device.name)?.trim();
+    if (!name || name === device.name) return;
+    try {
+      await transport.json("PATCH", `/api/v1/devices/${encodeURIComponent(device.id)}`, { name });
+      load();
+    } catch (err) {
+      ctx.toast(`Could not rename: ${err.message}`);
+    }
+  }
+
   async function load() {
     try {
       const { devices } = await transport.json("GET", "/api/v1/devices", null, { signal: scope.signal });
@@ -40,6 +51,7 @@ export function renderDevices(ctx, scope) {
               h("strong", {}, d.name, d.id === ctx.deviceId ? h("span.badge.ok", {}, "This device") : null),
               h("small.muted", {}, [`Paired ${formatTime(d.created_at)}`, d.last_seen ? `seen ${formatAgo(d.last_seen)}` : null].filter(Boolean).join(" · ")),
             ),
+            h("button.small", { type: "button", onclick: () => rename(d), "aria-label": `Rename ${d.name}` }, "Rename"),
             h("button.danger.small", { type: "button", onclick: () => revoke(d), "aria-label": `Revoke ${d.name}` }, "Revoke"),
           );
         }),

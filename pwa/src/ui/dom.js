@@ -129,6 +129,19 @@ export function capitalize(text) {
   return text ? text[0].toUpperCase() + text.slice(1) : "";
 }
 
+/** What an event is, in words and as an icon name: "Person"/person, "Face"/face, "Fall"/fall… */
+export function eventKind(event) {
+  if (event.kind === "face" || event.kind === "fall") return { what: capitalize(event.kind), icon: event.kind };
+  return { what: capitalize(event.label), icon: LABEL_ICONS.has(event.label) ? event.label : "object" };
+}
+
+/** "Person · Front door": what was seen, where. */
+export function eventTitle(event, cameraName) {
+  return `${eventKind(event).what} · ${cameraName}`;
+}
+
+const LABEL_ICONS = new Set(["person", "dog", "cat", "car"]);
+
 /** An inline SVG icon from the set below. */
 export function icon(name) {
   const span = document.createElement("span");
@@ -148,6 +161,15 @@ const ICONS = {
   live: '<circle cx="12" cy="12" r="2"/><path d="M16.2 7.8a6 6 0 0 1 0 8.4M7.8 16.2a6 6 0 0 1 0-8.4M19 5a10 10 0 0 1 0 14M5 19A10 10 0 0 1 5 5"/>',
   trash: '<path d="M4 7h16M10 11v6M14 11v6M6 7l1 13h10l1-13M9 7V4h6v3"/>',
   person: '<circle cx="12" cy="7" r="4"/><path d="M5 21v-2a7 7 0 0 1 14 0v2"/>',
+  face: '<circle cx="12" cy="12" r="9"/><path d="M8.5 14.5a4.5 4.5 0 0 0 7 0"/><path d="M9 9.5h.01M15 9.5h.01"/>',
+  fall: '<circle cx="17" cy="5" r="2"/><path d="M15 8l-5 3-3-2M10 11l1 5-4 3M11 16l5 1 2 4M3 21h18"/>',
+  dog: '<path d="M10 5.2L8 4 4 6v4l2 1v6a2 2 0 0 0 2 2h1v-4h6v4h1a2 2 0 0 0 2-2v-6l2-1V6l-4-2-2 1.2"/><path d="M10 9h.01M14 9h.01M11 12h2"/>',
+  cat: '<path d="M5 3l3 4h8l3-4v10a7 7 0 0 1-14 0z"/><path d="M9.5 12h.01M14.5 12h.01M11 15h2"/>',
+  car: '<path d="M5 17h14M3 17v-4l2-5h14l2 5v4"/><circle cx="7" cy="17" r="2"/><circle cx="17" cy="17" r="2"/>',
+  object: '<path d="M2 12s3.5-7 10-7 10 7 10 7-3.5 7-10 7S2 12 2 12z"/><circle cx="12" cy="12" r="3"/>',
+  play: '<path d="M7 4.5v15l12-7.5z"/>',
+  restart: '<path d="M3 12a9 9 0 1 0 3-6.7L3 8"/><path d="M3 3v5h5"/>',
+  edit: '<path d="M12 20h9"/><path d="M16.5 3.5a2.1 2.1 0 0 1 3 3L7 19l-4 1 1-4z"/>',
   lock: '<rect x="4" y="11" width="16" height="10" rx="2"/><path d="M8 11V7a4 4 0 0 1 8 0v4"/>',
   edge: '<rect x="3" y="4" width="18" height="12" rx="2"/><path d="M8 20h8M12 16v4"/>',
 };

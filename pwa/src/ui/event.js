@@ -1,6 +1,8 @@
-// Event detail: the snapshot (boxes already drawn by the edge) and what was seen.
+// Event detail: the snapshot (boxes already drawn by the edge), the clip on request, and what
+// was seen.
 
-import { capitalize, formatDuration, formatTime, h, icon } from "./dom.js";
+import { playClip } from "../lib/clip.js";
+import { capitalize, eventKind, eventTitle, formatDuration, formatTime, h, icon } from "./dom.js";
 
 export function renderEvent(ctx, scope, { id }) {
   const { transport } = ctx;
@@ -11,6 +13,26 @@ export function renderEvent(ctx, scope, { id }) {
   const status = h("p.muted", { role: "status" }, "Loading…");
   const actions = h("div.actions");
   const path = `/api/v1/events/${encodeURIComponent(id)}`;
+  const frame = h("div.snapshot-frame", {}, img);
+  let clip = null;
+  let shown = null; // the event as last loaded
+
+  /** Play the event's clip in place of the snapshot (fetched only when asked: it is MBs). */
+  async function play() {
+    if (clip) return;
+    clip = h("video.event-clip", { controls: true, autoplay: true, muted: true, playsInline: true, "aria-label": "Clip of the event" });
+    clip.muted = true;
+    if (img.src) clip.poster = img.src;
+    frame.replaceChildren(clip);
+    try {
+      clip.dataset.mode = await playClip(clip, transport, `${path}/clip.mp4`, scope);
+    } catch (err) {
+      if (!scope.alive) return;
+      frame.replaceChildren(img);
+      clip = null;
+      ctx.toast(`Could not play the clip: ${err.message}`);
+    }
+  }
 
   function fact(term, value) {
     return [h("dt", {}, term), h("dd", {}, value)];
@@ -30,8 +52,10 @@ export function renderEvent(ctx, scope, { id }) {
     try {
       const event = await transport.json("GET", path, null, { signal: scope.signal });
       if (!scope.alive) return;
+      shown = event;
       status.hidden = true;
-      title.textContent = `${capitalize(event.label)} on ${ctx.cameraName(event.camera)}`;
+      title.replaceChildren(icon(eventKind(event).icon), eventTitle(event, ctx.cameraName(event.camera)));
+      title.dataset.kind = eventKind(event).icon;
       facts.replaceChildren(
         ...fact("When", formatTime(event.started_at)),
         ...fact("Duration", event.ended_at ? formatDuration(event.started_at, event.ended_at) : "Still going"),
@@ -51,7 +75,9 @@ export function renderEvent(ctx, scope, { id }) {
           () => {}, // the face is a detail: the event shows without it
         );
       }
+      const clipLabel = event.clip_duration ? `Play clip · ${Math.round(event.clip_duration)} s` : "Play clip so far";
       actions.replaceChildren(
+        event.has_clip ? h("button.primary", { type: "button", onclick: play }, icon("play"), clipLabel) : null,
         h("a.button", { href: `#/live/${encodeURIComponent(event.camera)}` }, icon("live"), "Live view"),
         h("button.danger", { type: "button", onclick: remove }, icon("trash"), "Delete"),
       );
@@ -86,8 +112,10 @@ export function renderEvent(ctx, scope, { id }) {
 
   scope.listen(transport, "push", (e) => {
     const pushed = e.detail.event;
-    if (pushed?.id === id && (e.detail.type === "event.end" || (pushed.face?.has_image && !face.src))) load();
+    if (pushed?.id !== id) return;
+    const clipDone = pushed.clip_duration != null && shown?.clip_duration == null;
+    if (e.detail.type === "event.end" || clipDone || (pushed.face?.has_image && !face.src)) load();
   });
   load();
-  return h("section.event", { "aria-labelledby": "event-title" }, h("div.snapshot-frame", {}, img), Object.assign(title, { id: "event-title" }), status, facts, face, actions);
+  return h("section.event", { "aria-labelledby": "event-title" }, frame, Object.assign(title, { id: "event-title" }), status, facts, face, actions);
 }

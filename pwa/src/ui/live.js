@@ -1,6 +1,8 @@
-// Live view of one camera over its own receive-only WebRTC connection.
+// Live view of one camera over its own receive-only WebRTC connection. Nothing covers the
+// picture (the camera draws its own overlay text): the LIVE badge sits beside the camera's name
+// under it, and "Restart video" shows only once the video stopped or failed.
 
-import { h } from "./dom.js";
+import { h, icon } from "./dom.js";
 
 export function renderLive(ctx, scope, { camera }) {
   const { transport } = ctx;
@@ -8,12 +10,21 @@ export function renderLive(ctx, scope, { camera }) {
   video.muted = true;
   const status = h("p.muted", { role: "status" }, "Starting live video…");
   const badge = h("span.badge.live", { hidden: true }, "LIVE");
+  const restart = h("button", { type: "button", hidden: true, onclick: () => { current?.close(); current = null; start(); } }, icon("restart"), "Restart video");
   let current = null;
+
+  function stopped(text) {
+    badge.hidden = true;
+    status.hidden = false;
+    status.textContent = text;
+    restart.hidden = false;
+  }
 
   async function start() {
     if (!scope.alive || current) return;
     status.hidden = false;
     status.textContent = "Starting live video…";
+    restart.hidden = true;
     try {
       await transport.whenReady();
       const v = await transport.openVideo(camera);
@@ -23,21 +34,20 @@ export function renderLive(ctx, scope, { camera }) {
       v.pc.addEventListener("connectionstatechange", () => {
         const s = v.pc.connectionState;
         if (s === "failed" || s === "closed" || s === "disconnected") {
-          badge.hidden = true;
-          status.hidden = false;
-          status.textContent = "Live video stopped.";
+          stopped("Live video stopped.");
           if (current === v) current = null;
           v.close();
         }
       });
     } catch (err) {
-      if (scope.alive) status.textContent = `Live video unavailable: ${err.message}`;
+      if (scope.alive) stopped(`Live video unavailable: ${err.message}`);
     }
   }
 
   video.addEventListener("playing", () => {
     status.hidden = true;
     badge.hidden = false;
+    restart.hidden = true;
   });
   scope.listen(transport, "ready", start);
   scope.defer(() => {
@@ -48,9 +58,9 @@ export function renderLive(ctx, scope, { camera }) {
   return h(
     "section.live",
     { "aria-label": "Live view" },
-    h("div.video-frame", {}, video, badge),
-    h("h2", {}, ctx.cameraName(camera)),
+    h("div.video-frame", {}, video),
+    h("div.live-head", {}, h("h2", {}, ctx.cameraName(camera)), badge),
     status,
-    h("button", { type: "button", onclick: () => { current?.close(); current = null; start(); } }, "Restart video"),
+    restart,
   );
 }

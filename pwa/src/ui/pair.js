@@ -5,21 +5,25 @@ import { h, icon } from "./dom.js";
 
 const SEARCH_INTERVAL_MS = 3000;
 
+const NEW_CODE =
+  "Home Assistant: press “Pair a phone” on the Peerwatch device. Plain edge: POST /api/v1/pairing with its API token (the demo: press Enter in its terminal, or run scripts/demo.py --pair).";
+
 const ERRORS = {
   bad_code: "That code is not right. Check the code in Home Assistant and try again.",
-  pairing_closed:
-    "The pairing window is closed. In Home Assistant press “Pair a phone” (Peerwatch device) for a new code, then try again.",
-  too_many_attempts: "Too many wrong codes. Open a new pairing window in Home Assistant and try again.",
+  pairing_closed: `The pairing window is closed. Get a new code, then try again. ${NEW_CODE}`,
+  too_many_attempts: `Too many wrong codes: the pairing window closed. Get a new code, then try again. ${NEW_CODE}`,
   timeout: "The edge did not answer in time. Try again.",
   closed: "The connection to the edge closed. Try again.",
   bad_edge_mac: "The edge's answer did not check out, so this phone was not paired.",
 };
 
-function defaultDeviceName() {
+/** "Chrome on Linux · 7F3A": browser, system and a tag of this app's id, so two browsers differ. */
+function defaultDeviceName(appId) {
   const ua = navigator.userAgent;
   const os = /Android/.test(ua) ? "Android" : /iPhone|iPad/.test(ua) ? "iOS" : /Mac/.test(ua) ? "Mac" : /Windows/.test(ua) ? "Windows" : /Linux/.test(ua) ? "Linux" : "device";
   const browser = /Edg\//.test(ua) ? "Edge" : /Firefox\//.test(ua) ? "Firefox" : /Chrome\//.test(ua) ? "Chrome" : /Safari\//.test(ua) ? "Safari" : "Browser";
-  return `${browser} on ${os}`;
+  const tag = appId ? ` · ${appId.slice(-4).toUpperCase()}` : "";
+  return `${browser} on ${os}${tag}`;
 }
 
 export function renderPair(ctx, scope) {
@@ -42,7 +46,7 @@ export function renderPair(ctx, scope) {
     required: true,
     "aria-describedby": "pair-code-help",
   });
-  const name = h("input", { id: "pair-name", name: "device_name", value: defaultDeviceName(), maxLength: 64, required: true });
+  const name = h("input", { id: "pair-name", name: "device_name", value: defaultDeviceName(transport.identity?.appId), maxLength: 64, required: true });
   const submit = h("button.primary", { type: "submit", disabled: true }, "Pair");
   code.addEventListener("input", () => {
     code.value = code.value.replace(/\D/g, "").slice(0, 6);
@@ -141,7 +145,7 @@ export function renderPair(ctx, scope) {
         c = { channel, hello: channel.hello };
         candidates.set(selected, c);
       }
-      const record = await transport.pair(c.channel, code.value, name.value.trim() || defaultDeviceName());
+      const record = await transport.pair(c.channel, code.value, name.value.trim() || defaultDeviceName(transport.identity?.appId));
       await ctx.paired(record);
     } catch (err) {
       showError(ERRORS[err.code] || err.message || "Pairing failed.");
@@ -177,7 +181,7 @@ export function renderPair(ctx, scope) {
       h("h3", {}, "2. Enter the code"),
       h("label", { htmlFor: "pair-code" }, "6-digit code"),
       code,
-      h("p.muted.small", { id: "pair-code-help" }, "In Home Assistant press “Pair a phone” on the Peerwatch device. The code works for 5 minutes."),
+      h("p.muted.small", { id: "pair-code-help" }, "Home Assistant: press “Pair a phone” on the Peerwatch device. Plain edge or demo: the code it printed (Enter in the demo's terminal prints a new one). A code works for 5 minutes."),
       h("label", { htmlFor: "pair-name" }, "Name of this device"),
       name,
       error,

@@ -1,7 +1,7 @@
 // Timeline: newest events first with thumbnails; endless scroll with the `before` cursor;
 // new events pushed by the edge appear at the top.
 
-import { capitalize, formatClock, formatDay, formatDuration, h, icon } from "./dom.js";
+import { eventKind, eventTitle, formatClock, formatDay, formatDuration, h, icon } from "./dom.js";
 
 const PAGE_SIZE = 20;
 
@@ -46,14 +46,12 @@ export function renderTimeline(ctx, scope) {
   }
 
   function describe(event) {
-    const cam = ctx.cameraName(event.camera);
-    const zones = event.zones?.length ? ` · ${event.zones.join(", ")}` : "";
-    return `${cam}${zones}`;
+    return [`${Math.round(event.score * 100)}%`, ...(event.zones ?? [])].join(" · ");
   }
 
   function fill(entry) {
     const e = entry.event;
-    entry.title.textContent = `${capitalize(e.label)} · ${Math.round(e.score * 100)}%`;
+    entry.title.textContent = eventTitle(e, ctx.cameraName(e.camera));
     entry.face.hidden = !e.face;
     entry.where.textContent = describe(e);
     entry.when.textContent = formatClock(e.started_at);
@@ -72,7 +70,7 @@ export function renderTimeline(ctx, scope) {
     const el = h(
       "li.event-card",
       { dataset: { id: event.id } },
-      h("a", { href: `#/event/${encodeURIComponent(event.id)}` }, h("div.thumb-box", {}, img, h("span.thumb-kind", { "aria-hidden": "true" }, icon("person"))), h("div.event-text", {}, h("span.title-line", {}, title, face), where, when), badge),
+      h("a", { href: `#/event/${encodeURIComponent(event.id)}` }, h("div.thumb-box", {}, img, h("span.thumb-kind", { "aria-hidden": "true", dataset: { kind: eventKind(event).icon } }, icon(eventKind(event).icon))), h("div.event-text", {}, h("span.title-line", {}, title, face), where, when), badge),
     );
     el.dataset.id = event.id;
     const entry = { event, el, img, title, face, where, when, badge, url: null };

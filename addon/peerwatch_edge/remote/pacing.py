@@ -1,0 +1,182 @@
+"""Pace an association's SCTP packets to what the path takes (aiortc tuned from here, not forked).
+
+aiortc sends as fast as its congestion window allows: each SACK releases a burst at once. Through
+a real round trip that window is hundreds of KB, and the bursts arrive faster than a busy
+browser drains its UDP socket (Chromium's is 128 KiB): datagrams are dropped, and every loss
+halves the window, which then regrows by one packet per round trip (bench/bench_remote.py
+counts the drops). Here, per peer connection:
+
+- every packet the association sends goes through a FIFO drained at `gain x cwnd / min_rtt`
+  (2x while the window grows in slow start, 1.25x after), so a window is spread over a round
+  trip instead of arriving at once; on loopback (a round trip of a millisecond) that rate is far
+  above what the CPU sends, so nothing waits. The smallest RTT sample of the last 10 s is used,
+  not aiortc's smoothed RTT: aiortc times a chunk from when it left its queue, so its samples
+  include the pacer's own queueing, which would slow the pace further and further;
+- a queue building on the path shows in the round trip (samples above
+  `min_rtt + max(4 ms, min_rtt / 8)`, three in a row, the delay Linux's HyStart watches);
+- after slow start the window grows by 8 packets per round trip, not 1, unless a queue is
+  building: at 80 ms aiortc's one packet regains 30 KB in two seconds after a loss, where the
+  path takes hundreds. (Ending slow start there, as HyStart does, halved the throughput; holding
+  the slow-start window while a queue builds was dropped while bench_pwa's fresh starts stalled
+  now and then, a cause not yet found: see the README.)
+- the first window is 10 packets (RFC 6928) instead of aiortc's 3;
+- a loss reduces the window to 0.7x (CUBIC's β, RFC 9438) instead of halving it.
+
+Only aiortc's private attributes `_cwnd`, `_ssthresh`, `_fast_recovery_exit`,
+`_receive_sack_chunk`, `_update_rto` and the DTLS transport's `_send_data` are used; `install`
+logs and leaves the association as it is when they are missing (another aiortc version).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import time
+from collections import deque
+from collections.abc import Awaitable, Callable
+from typing import Any, Final
+
+from aiortc import RTCPeerConnection
+from aiortc.rtcsctptransport import USERDATA_MAX_LENGTH, RTCSctpTransport
+
+_LOGGER = logging.getLogger(__name__)
+
+INITIAL_WINDOW: Final = 10 * USERDATA_MAX_LENGTH
+LOSS_FACTOR: Final = 0.7
+SLOW_START_GAIN: Final = 2.0
+STEADY_GAIN: Final = 1.25
+MAX_BURST_SECONDS: Final = 0.002
+"""After an idle moment at most this much sending time goes out at once."""
+MIN_RTT_SECONDS: Final = 10.0
+"""How long an RTT sample counts as the path's minimum."""
+DELAY_SAMPLES: Final = 3
+AVOIDANCE_GROWTH: Final = 8
+_REQUIRED: Final = (
+    "_cwnd",
+    "_srtt",
+    "_fast_recovery_exit",
+    "_receive_sack_chunk",
+    "_update_rto",
+)
+"""What `install` needs (`_ssthresh` is set only once the association is up)."""
+
+type Send = Callable[[bytes], Awaitable[None]]
+
+
+class Pacer:
+    """A FIFO of one association's outgoing packets, sent at the pace its window and RTT give."""
+
+    def __init__(self, sctp: RTCSctpTransport, send: Send) -> None:
+        self._sctp = sctp
+        self._send = send
+        self._queue: deque[bytes] = deque()
+        self._wake = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+        self._next = 0.0
+        self.sent = 0
+        self.min_rtt: float | None = None
+        self._min_rtt_at = 0.0
+        self._late = 0
+
+    @property
+    def queueing(self) -> bool:
+        """The last RTT samples say a queue is building on the path."""
+        return self._late >= DELAY_SAMPLES
+
+    async def put(self, data: bytes) -> None:
+        """Queue one packet (returns at once: the receive path never waits for the pace)."""
+        self._queue.append(data)
+        self._wake.set()
+        if self._task is None:  # lives until `close`: an idle exit could strand a packet
+            self._task = asyncio.create_task(self._run(), name="sctp-pacer")
+
+    def rate(self) -> float | None:
+        """Bytes per second the window allows now; None before the first RTT measurement."""
+        sctp: Any = self._sctp
+        if not self.min_rtt:
+            return None
+        gain = SLOW_START_GAIN if sctp._cwnd <= sctp._ssthresh else STEADY_GAIN
+        return float(gain * sctp._cwnd / self.min_rtt)
+
+    def rtt_sample(self, rtt: float, now: float) -> None:
+        """Take one of aiortc's RTT samples: the path's minimum, and whether a queue builds."""
+        if self.min_rtt is None or rtt <= self.min_rtt or now - self._min_rtt_at > MIN_RTT_SECONDS:
+            self.min_rtt, self._min_rtt_at = rtt, now
+        self._late = self._late + 1 if rtt > self.min_rtt + max(0.004, self.min_rtt / 8) else 0
+
+    async def _run(self) -> None:
+        loop = asyncio.get_running_loop()
+        while True:
+            if not self._queue:
+                self._wake.clear()
+                await self._wake.wait()
+                continue
+            now = loop.time()
+            if self._next > now:
+                await asyncio.sleep(self._next - now)
+                now = loop.time()
+            data = self._queue.popleft()
+            try:
+                await self._send(data)
+            except Exception as err:  # SCTP retransmits what is lost, as on a lossy path
+                _LOGGER.debug("pacer: a packet was not sent: %r", err)
+                continue
+            self.sent += 1
+            rate = self.rate()
+            start = max(self._next, now - MAX_BURST_SECONDS)
+            self._next = start + len(data) / rate if rate else now
+
+    def close(self) -> None:
+        """Stop sending (the connection closed)."""
+        self._queue.clear()
+        if self._task is not None:
+            self._task.cancel()
+
+
+def _tune_window(sctp: Any, pacer: Pacer) -> None:  # noqa: ANN401
+    """Make `sctp` cut its window to 0.7x on a loss (aiortc halves it), and grow it 8x faster
+    than aiortc after slow start while `pacer` sees no queue building."""
+    receive_sack = sctp._receive_sack_chunk
+
+    async def receive_sack_chunk(chunk: Any) -> None:  # noqa: ANN401
+        before = sctp._cwnd
+        recovering = sctp._fast_recovery_exit is not None
+        await receive_sack(chunk)
+        if not recovering and sctp._fast_recovery_exit is not None:
+            window = max(int(before * LOSS_FACTOR), 4 * USERDATA_MAX_LENGTH)
+            sctp._cwnd = sctp._ssthresh = window
+        elif sctp._cwnd > before and sctp._cwnd > sctp._ssthresh and not pacer.queueing:
+            sctp._cwnd = before + AVOIDANCE_GROWTH * (sctp._cwnd - before)
+
+    sctp._receive_sack_chunk = receive_sack_chunk
+
+
+def install(pc: RTCPeerConnection) -> Pacer | None:
+    """Tune pc's SCTP association (call after `setRemoteDescription`); the pacer, or None when
+    this aiortc lacks what is tuned or `PEERWATCH_SCTP_PACING=0` (aiortc as it is, to compare)."""
+    if os.environ.get("PEERWATCH_SCTP_PACING") == "0":
+        return None
+    sctp: Any = pc.sctp
+    dtls = sctp.transport if sctp is not None else None
+    if dtls is None or not all(hasattr(sctp, name) for name in _REQUIRED):
+        _LOGGER.warning("SCTP pacing not installed: aiortc internals changed")
+        return None
+    pacer = Pacer(sctp, dtls._send_data)
+    dtls._send_data = pacer.put
+    sctp._cwnd = max(sctp._cwnd, INITIAL_WINDOW)
+    _tune_window(sctp, pacer)
+    update_rto = sctp._update_rto
+
+    def sample(rtt: float) -> None:
+        pacer.rtt_sample(rtt, time.monotonic())
+        update_rto(rtt)
+
+    sctp._update_rto = sample
+
+    @pc.on("connectionstatechange")
+    def on_state() -> None:
+        if pc.connectionState in ("failed", "closed"):
+            pacer.close()
+
+    return pacer

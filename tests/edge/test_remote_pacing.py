@@ -1,0 +1,109 @@
+"""The edge's SCTP tuning (remote/pacing.py) on real aiortc peers: installed on a real
+association, a large message arrives whole and in order through the pacer; the pace follows the
+window and the RTT; a loss costs 30% of the window, not half."""
+
+from __future__ import annotations
+
+import asyncio
+from types import SimpleNamespace
+from typing import Any
+
+from aiortc import RTCPeerConnection
+from aiortc.rtcsctptransport import USERDATA_MAX_LENGTH
+
+from peerwatch_edge.remote import pacing
+
+
+async def test_a_paced_association_delivers_everything_in_order() -> None:
+    app, edge = RTCPeerConnection(), RTCPeerConnection()
+    try:
+        channel = app.createDataChannel("rpc")
+        received: asyncio.Queue[bytes] = asyncio.Queue()
+        opened: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+
+        @edge.on("datachannel")
+        def on_channel(remote: Any) -> None:
+            opened.set_result(remote)
+
+        channel.on("message", received.put_nowait)
+        await app.setLocalDescription(await app.createOffer())
+        await edge.setRemoteDescription(app.localDescription)
+        pacer = pacing.install(edge)
+        assert pacer is not None
+        assert edge.sctp._cwnd == pacing.INITIAL_WINDOW  # type: ignore[union-attr]
+        await edge.setLocalDescription(await edge.createAnswer())
+        await app.setRemoteDescription(edge.localDescription)
+        remote = await asyncio.wait_for(opened, 30)
+
+        messages = [bytes([i]) * 16 * 1024 for i in range(128)]  # 2 MiB
+        for message in messages:
+            remote.send(message)
+        got = [await asyncio.wait_for(received.get(), 30) for _ in messages]
+        assert got == messages
+        assert pacer.sent > len(messages)  # every DATA packet went through the pacer
+    finally:
+        await app.close()
+        await edge.close()
+
+
+def test_the_pace_follows_window_and_minimum_rtt() -> None:
+    sctp = SimpleNamespace(_cwnd=100_000, _ssthresh=1_000_000)
+    pacer = pacing.Pacer(sctp, send=None)  # type: ignore[arg-type]
+    assert pacer.rate() is None  # no RTT measured yet: nothing waits
+    pacer.rtt_sample(0.1, now=0.0)
+    assert pacer.rate() == pacing.SLOW_START_GAIN * 100_000 / 0.1
+    pacer.rtt_sample(0.105, now=1.0)  # within 4 ms + 1/8: still the path's minimum
+    assert pacer.min_rtt == 0.1
+    sctp._ssthresh = 50_000
+    assert pacer.rate() == pacing.STEADY_GAIN * 100_000 / 0.1
+    pacer.rtt_sample(0.2, now=11.0)  # the minimum expires after 10 s
+    assert pacer.min_rtt == 0.2
+
+
+def test_a_queue_shows_in_the_round_trip() -> None:
+    pacer = pacing.Pacer(SimpleNamespace(), send=None)  # type: ignore[arg-type]
+    for rtt in (0.08, 0.085, 0.1, 0.1, 0.085, 0.1, 0.1):  # late, late, back: no queue
+        pacer.rtt_sample(rtt, now=0.0)
+    assert not pacer.queueing
+    pacer.rtt_sample(0.1, now=0.0)  # a third late sample in a row
+    assert pacer.queueing
+    pacer.rtt_sample(0.08, now=0.0)
+    assert not pacer.queueing
+
+
+async def test_a_loss_costs_thirty_percent_of_the_window() -> None:
+    async def halving_receive_sack(_chunk: object) -> None:  # what aiortc does on a loss
+        sctp._ssthresh = sctp._cwnd = sctp._cwnd // 2
+        sctp._fast_recovery_exit = 7
+
+    sctp = SimpleNamespace(
+        _cwnd=100 * USERDATA_MAX_LENGTH,
+        _ssthresh=10**6,
+        _fast_recovery_exit=None,
+        _receive_sack_chunk=halving_receive_sack,
+    )
+    pacing._tune_window(sctp, pacing.Pacer(sctp, send=None))  # type: ignore[arg-type]
+    await sctp._receive_sack_chunk(object())
+    assert sctp._cwnd == sctp._ssthresh == 70 * USERDATA_MAX_LENGTH
+    await sctp._receive_sack_chunk(object())  # still recovering: aiortc's own answer stands
+    assert sctp._cwnd == 35 * USERDATA_MAX_LENGTH
+
+
+async def test_after_slow_start_the_window_grows_eight_times_faster() -> None:
+    async def avoidance(_chunk: object) -> None:  # aiortc: one packet per window acknowledged
+        sctp._cwnd += USERDATA_MAX_LENGTH
+
+    sctp = SimpleNamespace(
+        _cwnd=100 * USERDATA_MAX_LENGTH,
+        _ssthresh=50 * USERDATA_MAX_LENGTH,
+        _fast_recovery_exit=None,
+        _receive_sack_chunk=avoidance,
+    )
+    pacer = pacing.Pacer(sctp, send=None)  # type: ignore[arg-type]
+    pacing._tune_window(sctp, pacer)
+    await sctp._receive_sack_chunk(object())
+    assert sctp._cwnd == 108 * USERDATA_MAX_LENGTH
+    for rtt in (0.08, 0.1, 0.1, 0.1):  # a queue builds: aiortc's one packet only
+        pacer.rtt_sample(rtt, now=0.0)
+    await sctp._receive_sack_chunk(object())
+    assert sctp._cwnd == 109 * USERDATA_MAX_LENGTH
