@@ -8,7 +8,6 @@ from __future__ import annotations
 import asyncio
 import json
 import time
-from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -34,25 +33,6 @@ from tests.edge.remote_stack import (
 from tests.support import wait_for_async
 
 pytestmark = pytest.mark.slow
-
-
-@pytest.fixture(scope="module")
-def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    made = make_stack(tmp_path_factory.mktemp("remote"))
-    yield made
-    stop_stack(made)
-
-
-@pytest.fixture
-async def http(stack: Stack) -> AsyncIterator[aiohttp.ClientSession]:
-    async with aiohttp.ClientSession(stack.edge.url, headers=stack.edge.auth) as session:
-        yield session
-
-
-@pytest.fixture
-async def registrar(stack: Stack) -> AsyncIterator[RegistrarClient]:
-    async with RegistrarClient(stack.registrar_url) as client:
-        yield client
 
 
 @pytest.fixture

@@ -5,31 +5,18 @@ registrar: the bytes equal the local API's, every response frame matches channel
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from typing import Any
 
 import aiohttp
 import pytest
 
 from tests.edge.remote_client import EdgeLink, RegistrarClient
-from tests.edge.remote_stack import Stack, make_stack, paired_link, stop_stack
+from tests.edge.remote_stack import Stack, paired_link
 from tests.schemas import validate
 from tests.support import wait_for_async
 
 pytestmark = pytest.mark.slow
-
-
-@pytest.fixture(scope="module")
-def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    made = make_stack(tmp_path_factory.mktemp("remote-clips"))
-    yield made
-    stop_stack(made)
-
-
-@pytest.fixture
-async def http(stack: Stack) -> AsyncIterator[aiohttp.ClientSession]:
-    async with aiohttp.ClientSession(stack.edge.url, headers=stack.edge.auth) as session:
-        yield session
 
 
 @pytest.fixture

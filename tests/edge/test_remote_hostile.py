@@ -8,7 +8,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import secrets
-from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 import aiohttp
@@ -17,25 +16,12 @@ from aiortc import RTCPeerConnection
 
 from peerwatch_edge.remote.peer import MAX_CONNECTIONS
 from tests.edge.remote_client import Refused, RegistrarClient, linked
-from tests.edge.remote_stack import Stack, make_stack, paired_link, stop_stack
+from tests.edge.remote_stack import Stack, paired_link
 
 pytestmark = pytest.mark.slow
 
 STRANGERS = 6
 HAMMER_INTERVAL = 0.5  # seconds between two offers of the stranger while the app connects
-
-
-@pytest.fixture(scope="module")
-def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    made = make_stack(tmp_path_factory.mktemp("hostile"))
-    yield made
-    stop_stack(made)
-
-
-@pytest.fixture
-async def registrar(stack: Stack) -> AsyncIterator[RegistrarClient]:
-    async with RegistrarClient(stack.registrar_url) as client:
-        yield client
 
 
 @pytest.fixture
