@@ -11,6 +11,7 @@ import asyncio
 from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 from unittest.mock import MagicMock, patch
 
@@ -33,6 +34,9 @@ from custom_components.peerwatch.api import (
 )
 from custom_components.peerwatch.const import CONF_LABELS, DOMAIN
 from tests.schemas import SAMPLES, sample, validate
+from tests.support import EdgeProcess
+
+from .real_edge import run_real_edge
 
 FIXTURES = SAMPLES
 ENTRY_ID = "01JPEERWATCHTESTENTRY0001"
@@ -157,3 +161,11 @@ async def init_integration(
             assert await hass.config_entries.async_setup(mock_config_entry.entry_id)
     await hass.async_block_till_done()
     return mock_config_entry
+
+
+@pytest.fixture
+def real_edge(socket_enabled: None, tmp_path: Path) -> Iterator[EdgeProcess]:
+    """A real edge with one file camera looping the fixture video, recording its clips
+    (started outside the loop)."""
+    with run_real_edge(tmp_path) as edge:
+        yield edge

@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import asyncio
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+
+from homeassistant.core import HomeAssistant
 
 from tests.support import EdgeProcess, camera_config, edge_config, start_edge
 
 CAMERA_ID = "hall"
 CAMERA_NAME = "Hall"
 EDGE_NAME = "Test edge"
+WAIT = 120.0
+"""Seconds a real-edge test waits for something the edge should do (a loaded CI machine)."""
 
 
 @contextmanager
@@ -29,3 +34,11 @@ def run_real_edge(tmp_path: Path) -> Iterator[EdgeProcess]:
         yield edge
     finally:
         edge.stop()
+
+
+async def until(hass: HomeAssistant, check: Callable[[], bool]) -> None:
+    """Wait (in real time, at most WAIT seconds) until `check()` is true."""
+    async with asyncio.timeout(WAIT):
+        while not check():
+            await asyncio.sleep(0.2)
+            await hass.async_block_till_done()

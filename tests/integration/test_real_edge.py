@@ -7,10 +7,7 @@ edge's real token, and the person must reach HA as an occupancy state and a bus 
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Callable, Iterator
 from http import HTTPStatus
-from pathlib import Path
 
 import pytest
 from homeassistant.components import media_source
@@ -23,26 +20,10 @@ from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 from custom_components.peerwatch.const import DOMAIN, EVENT_DETECTION
 from tests.support import EdgeProcess
 
-from .real_edge import run_real_edge
+from .real_edge import until
 
 pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("socket_enabled")]
 OCCUPANCY = "binary_sensor.hall_person_occupancy"
-WAIT = 90.0
-
-
-@pytest.fixture
-def real_edge(socket_enabled: None, tmp_path: Path) -> Iterator[EdgeProcess]:
-    """A real edge with one file camera looping the fixture video (started outside the loop)."""
-    with run_real_edge(tmp_path) as edge:
-        yield edge
-
-
-async def _until(hass: HomeAssistant, check: Callable[[], bool]) -> None:
-    """Wait (in real time, at most WAIT seconds) until `check()` is true."""
-    async with asyncio.timeout(WAIT):
-        while not check():
-            await asyncio.sleep(0.2)
-            await hass.async_block_till_done()
 
 
 async def test_person_in_the_video_reaches_home_assistant(
@@ -64,8 +45,8 @@ async def test_person_in_the_video_reaches_home_assistant(
 
     detections: list[Event] = []
     hass.bus.async_listen(EVENT_DETECTION, detections.append)
-    await _until(hass, lambda: hass.states.get(OCCUPANCY).state == STATE_ON)
-    await _until(hass, lambda: any(e.data["label"] == "person" for e in detections))
+    await until(hass, lambda: hass.states.get(OCCUPANCY).state == STATE_ON)
+    await until(hass, lambda: any(e.data["label"] == "person" for e in detections))
     person = next(e for e in detections if e.data["label"] == "person")
     assert person.data["camera"] == "hall"
     assert person.data["type"] == "person_detected"
@@ -77,7 +58,7 @@ async def test_person_in_the_video_reaches_home_assistant(
     resp = await client.get("/api/camera_proxy/camera.hall")
     assert resp.status == HTTPStatus.OK
     assert (await resp.read())[:2] == b"\xff\xd8"
-    await _until(hass, lambda: hass.states.get("image.hall_last_detection").state != "unknown")
+    await until(hass, lambda: hass.states.get("image.hall_last_detection").state != "unknown")
     event_id = hass.states.get("image.hall_last_detection").attributes["event_id"]
     resp = await client.get(f"/api/{DOMAIN}/{entry.entry_id}/events/{event_id}/snapshot.jpg")
     assert resp.status == HTTPStatus.OK

@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter
-from collections.abc import Callable, Iterator
-from pathlib import Path
 
 import pytest
 from homeassistant.config_entries import SOURCE_USER
@@ -15,23 +13,9 @@ from homeassistant.core import Event, HomeAssistant
 from custom_components.peerwatch.const import DOMAIN, EVENT_DETECTION
 from tests.support import EdgeProcess
 
-from .real_edge import run_real_edge
+from .real_edge import until
 
 pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("socket_enabled")]
-WAIT = 90.0
-
-
-@pytest.fixture
-def real_edge(socket_enabled: None, tmp_path: Path) -> Iterator[EdgeProcess]:
-    with run_real_edge(tmp_path) as edge:
-        yield edge
-
-
-async def _until(hass: HomeAssistant, check: Callable[[], bool]) -> None:
-    async with asyncio.timeout(WAIT):
-        while not check():
-            await asyncio.sleep(0.2)
-            await hass.async_block_till_done()
 
 
 async def test_edge_restart_with_a_person_in_view(
@@ -45,14 +29,14 @@ async def test_edge_restart_with_a_person_in_view(
     coordinator = entry.runtime_data
     detections: list[Event] = []
     hass.bus.async_listen(EVENT_DETECTION, detections.append)
-    await _until(hass, lambda: any(e.data["label"] == "person" for e in detections))
+    await until(hass, lambda: any(e.data["label"] == "person" for e in detections))
     before = {e.data["event_id"] for e in detections}
 
     real_edge.server.stop()
-    await _until(hass, lambda: not coordinator.push_connected)
+    await until(hass, lambda: not coordinator.push_connected)
     await asyncio.to_thread(real_edge.server.start, 60)
-    await _until(hass, lambda: coordinator.push_connected)
-    await _until(hass, lambda: any(e.data["event_id"] not in before for e in detections))
+    await until(hass, lambda: coordinator.push_connected)
+    await until(hass, lambda: any(e.data["event_id"] not in before for e in detections))
     for _ in range(2):  # later re-syncs find the same events: nothing fires again
         await coordinator.async_refresh()
         await hass.async_block_till_done()

@@ -4,7 +4,6 @@ playable MP4, with Range, to a logged-in client."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from http import HTTPStatus
 from pathlib import Path
 
@@ -20,17 +19,9 @@ from custom_components.peerwatch.api import Event
 from custom_components.peerwatch.const import DOMAIN
 from tests.support import EdgeProcess, wait_for_async
 
-from .real_edge import CAMERA_ID, run_real_edge
+from .real_edge import CAMERA_ID, WAIT
 
 pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("socket_enabled")]
-WAIT = 120.0
-
-
-@pytest.fixture
-def real_edge(socket_enabled: None, tmp_path: Path) -> Iterator[EdgeProcess]:
-    """A real edge recording clips of its file camera (started outside the loop)."""
-    with run_real_edge(tmp_path) as edge:
-        yield edge
 
 
 async def test_clip_plays_from_the_media_browser(
