@@ -232,7 +232,7 @@ def test_options_map_to_a_valid_edge_config(tmp_path: Path) -> None:
     config, raw = load_options(path, tmp_path / "data", MODELS_DIR, 9000)
     assert raw == options
     assert config.data_dir == tmp_path / "data"
-    assert config.models_dir == MODELS_DIR
+    assert config.models_dir == MODELS_DIR.resolve()  # the config resolves its paths
     assert config.api.port == 9000
     assert config.api.host == "0.0.0.0"
     camera = config.cameras[0]
