@@ -4,8 +4,8 @@ Others (the local API, the remote peer, the service) use only this public surfac
 
 - `Edge(config, bus=None)`; attributes `config`, `bus`, `store`, `data_dir`, `cameras` (by id,
   in config order); `await edge.start()`, `await edge.stop()`; `edge.stats()`;
-  `await edge.snapshot_drawn(event_id)` and `await edge.clip_opened(event_id)` (wait while a new
-  event's snapshot is being drawn, its clip opened).
+  `await edge.settled(event_id, clip=…)` (waits while a new event's snapshot is being drawn, or
+  with `clip` its clip opened).
 - `Camera`: `id`, `name`, `status()`, `detection_enabled` (settable, persisted, publishes
   `camera.status`), `latest_jpeg()` (blocking: use `asyncio.to_thread`), `subscribe_frames()`.
 - `EventStore`: `list_events(...)`, `get_event(id)`, `delete_event(id)`, `snapshot_path(id)`,
@@ -89,15 +89,11 @@ class Edge:
         self.executor.shutdown(wait=True, cancel_futures=True)
         _LOGGER.info("edge stopped")
 
-    async def snapshot_drawn(self, event_id: str) -> None:
-        """Return once the event's first snapshot is no longer being drawn (at once if not)."""
+    async def settled(self, event_id: str, *, clip: bool = False) -> None:
+        """Return once a new event's first snapshot is drawn, or with `clip` its clip file
+        opened (at once when nothing is under way)."""
         for camera in self.cameras.values():
-            await camera.events.snapshot_drawn(event_id)
-
-    async def clip_opened(self, event_id: str) -> None:
-        """Return once a new event's clip file exists (at once if it is not being opened)."""
-        for camera in self.cameras.values():
-            await camera.events.clip_opened(event_id)
+            await (camera.events.opening if clip else camera.events.drawing).wait(event_id)
 
     def stats(self) -> dict[str, Any]:
         """Figures for /metrics and diagnostics: per camera and per detector."""

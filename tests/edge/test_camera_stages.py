@@ -132,8 +132,8 @@ async def test_pipeline_pushes_start_first_and_readers_wait_for_its_snapshot(
         assert start["score"] == 0.9  # the best seen: the snapshot is drawn from its frame
         assert analyses.tracking  # the gate is told objects are being tracked
         (track,) = pipeline.tracker.tracks
-        waiter = asyncio.create_task(pipeline.snapshot_drawn(start["id"]))
-        await asyncio.wait_for(pipeline.snapshot_drawn("another"), 5)
+        waiter = asyncio.create_task(pipeline.drawing.wait(start["id"]))
+        await asyncio.wait_for(pipeline.drawing.wait("another"), 5)
         for _ in range(20):
             await asyncio.sleep(0)
         assert not waiter.done()  # the snapshot is still being drawn

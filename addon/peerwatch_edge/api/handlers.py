@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from contextlib import suppress
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from aiohttp import web
 
@@ -13,6 +13,9 @@ from .errors import ApiError, bad_request, not_found
 from .metrics import render_metrics
 from .params import cursor, event_query, json_body, only_keys, path_id, read_body
 from .state import state_of
+
+if TYPE_CHECKING:
+    from ..edge import Edge
 
 JPEG = "image/jpeg"
 NO_STORE = {"Cache-Control": "no-store"}
@@ -102,15 +105,20 @@ async def get_event(request: web.Request) -> web.Response:
     return web.json_response(event.to_dict())
 
 
+async def _settled(edge: Edge, event_id: str, *, clip: bool = False) -> None:
+    """Wait, at most SNAPSHOT_WAIT, while a new event's snapshot is drawn (or its clip opened)."""
+    with suppress(TimeoutError):
+        async with asyncio.timeout(SNAPSHOT_WAIT):
+            await edge.settled(event_id, clip=clip)
+
+
 async def _event_file(
     request: web.Request, picture: Literal["snapshot", "thumbnail", "face"]
 ) -> web.FileResponse:
     edge = state_of(request).edge
     store = edge.store
     event_id = path_id(request)
-    with suppress(TimeoutError):  # a new event's pictures may be being drawn right now
-        async with asyncio.timeout(SNAPSHOT_WAIT):
-            await edge.snapshot_drawn(event_id)
+    await _settled(edge, event_id)
     event = await store.get_event(event_id)
     if event is None:
         raise not_found(f"event {event_id!r}")
@@ -149,9 +157,7 @@ async def event_clip(request: web.Request) -> web.FileResponse:
     edge = state_of(request).edge
     store = edge.store
     event_id = path_id(request)
-    with suppress(TimeoutError):  # a new event's clip may be opening right now
-        async with asyncio.timeout(SNAPSHOT_WAIT):
-            await edge.clip_opened(event_id)
+    await _settled(edge, event_id, clip=True)
     event = await store.get_event(event_id)
     if event is None:
         raise not_found(f"event {event_id!r}")

@@ -5,7 +5,7 @@ never touched elsewhere. Work done off the loop gets values it cannot change und
 store receives a copy of the event, the renderer a read-only frame.
 
 A new event is pushed at once and its snapshot, drawn off the loop, follows in an `update`;
-readers asking for the snapshot meanwhile wait in `snapshot_drawn` instead of getting a 404.
+readers asking for the snapshot meanwhile wait on `drawing` instead of getting a 404.
 With a recorder, each event asks for its clip when it starts and ends; the recorder's reports
 (`clip_reported`) update the event, live or stored, and are pushed as updates.
 """
@@ -15,9 +15,8 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import time
-from collections.abc import Iterator
 from concurrent.futures import Executor
-from contextlib import contextmanager, suppress
+from contextlib import suppress
 from dataclasses import dataclass
 from typing import Final, Literal, Protocol
 
@@ -61,6 +60,33 @@ class Clips(Protocol):
         ...
 
 
+class Pending:
+    """Work under way per event id that readers wait for instead of finding nothing (event loop
+    only)."""
+
+    def __init__(self) -> None:
+        self._done: dict[str, asyncio.Event] = {}
+
+    def add(self, event_id: str) -> None:
+        """The work for `event_id` began."""
+        self._done[event_id] = asyncio.Event()
+
+    def finish(self, event_id: str) -> None:
+        """The work for `event_id` is over: its waiters go on."""
+        if (done := self._done.pop(event_id, None)) is not None:
+            done.set()
+
+    def finish_all(self) -> None:
+        """Nobody waits any more."""
+        for event_id in tuple(self._done):
+            self.finish(event_id)
+
+    async def wait(self, event_id: str) -> None:
+        """Return once the work for `event_id` is over (at once if none is under way)."""
+        if (done := self._done.get(event_id)) is not None:
+            await done.wait()
+
+
 @dataclass(slots=True, frozen=True)
 class Outlets:
     """Where every camera's events go: the store, the bus, and the threads that draw pictures."""
@@ -87,8 +113,10 @@ class EventPipeline:
         self.enabled = True
         """Whether detection is on; switching it off ends every live event."""
         self.events = 0
-        self._drawing: dict[str, asyncio.Event] = {}
-        self._opening: dict[str, asyncio.Event] = {}
+        self.drawing = Pending()
+        """New events whose first snapshot is being drawn."""
+        self.opening = Pending()
+        """New events whose clip file is being opened."""
         self._task: asyncio.Task[None] | None = None
         self._reports: set[asyncio.Task[None]] = set()
 
@@ -108,14 +136,11 @@ class EventPipeline:
         """Wait until the clip reports received so far are stored and pushed; nobody waits
         for a clip to open any more."""
         await asyncio.gather(*self._reports, return_exceptions=True)
-        for opening in self._opening.values():
-            opening.set()
-        self._opening.clear()
+        self.opening.finish_all()
 
     def clip_reported(self, event_id: str, done: bool, duration: float | None) -> None:
         """The recorder opened (not `done`) or finished an event's clip (event loop)."""
-        if (opening := self._opening.pop(event_id, None)) is not None:
-            opening.set()
+        self.opening.finish(event_id)
         if not done:  # opened: the event said it has a clip from its start
             return
         task = asyncio.create_task(self._clip(event_id, duration), name="clip-report")
@@ -132,18 +157,6 @@ class EventPipeline:
         event.has_clip = duration is not None
         event.clip_duration = duration
         self.bus.publish_event("update", event)
-
-    async def clip_opened(self, event_id: str) -> None:
-        """Return once a new event's clip file exists (at once if it is not being opened)."""
-        opening = self._opening.get(event_id)
-        if opening is not None:
-            await opening.wait()
-
-    async def snapshot_drawn(self, event_id: str) -> None:
-        """Return once the event's first snapshot is no longer being drawn (at once if not)."""
-        done = self._drawing.get(event_id)
-        if done is not None:
-            await done.wait()
 
     async def _run(self, analyser: Analyses) -> None:
         while True:
@@ -177,14 +190,17 @@ class EventPipeline:
             recorded = self.clips is not None and self.clips.recording
             if recorded:  # announced with the start; readers wait for the file
                 track.event.has_clip = True
-                self._opening[track.event.id] = asyncio.Event()
-            with self._drawn_later(track.event.id):
+                self.opening.add(track.event.id)
+            self.drawing.add(track.event.id)
+            try:
                 await self._save(action, track, None, None)
                 if self.clips is not None and recorded:
                     self.clips.begin(track.event.id, track.first_seen)
                 pictures = await self._draw(track)
                 if pictures != (None, None):
                     await self._save("update", track, *pictures)
+            finally:
+                self.drawing.finish(track.event.id)
 
     @staticmethod
     def _due(action: str, track: Track) -> bool:
@@ -195,15 +211,6 @@ class EventPipeline:
             or (track.face is not None and track.event.face is None)
             or time.monotonic() - track.snapshot_at >= SNAPSHOT_EVERY
         )
-
-    @contextmanager
-    def _drawn_later(self, event_id: str) -> Iterator[None]:
-        done = self._drawing[event_id] = asyncio.Event()
-        try:
-            yield
-        finally:
-            del self._drawing[event_id]
-            done.set()
 
     async def _draw(self, track: Track) -> tuple[tuple[bytes, bytes] | None, bytes | None]:
         """Draw what changed since it was last drawn: the snapshot and thumbnail of the best
