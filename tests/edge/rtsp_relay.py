@@ -10,6 +10,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from tests.support import ServerProcess
 
 PUBLIC = "OPTIONS, DESCRIBE, ANNOUNCE, SETUP, PLAY, RECORD, PAUSE, TEARDOWN"
 
@@ -95,6 +101,28 @@ async def serve(port: int) -> None:
     server = await asyncio.start_server(relay.handle, "127.0.0.1", port)
     async with server:
         await server.serve_forever()
+
+
+def serve_camera(
+    start_server: Callable[..., ServerProcess], video: Path, port: int
+) -> tuple[ServerProcess, ServerProcess]:
+    """Start this relay on `port` and real ffmpeg publishing `video` into it, looped at its real
+    pace and copied (not re-encoded): a network camera at rtsp://127.0.0.1:port/cam. Returns
+    (relay, ffmpeg) as started by the `start_server` fixture."""
+    from tests.conftest import require_program
+    from tests.support import PYTHON, REPO
+
+    ffmpeg = require_program("ffmpeg")
+    relay = [PYTHON, "-m", "tests.edge.rtsp_relay", str(port)]
+    camera = [
+        ffmpeg, "-hide_banner", "-loglevel", "warning", "-re", "-stream_loop", "-1",
+        "-i", str(video), "-c", "copy", "-rtsp_transport", "tcp", "-f", "rtsp",
+        f"rtsp://127.0.0.1:{port}/cam",
+    ]  # fmt: skip
+    return (
+        start_server(relay, port=port, name="relay", cwd=REPO),
+        start_server(camera, port=port, name="ffmpeg"),
+    )
 
 
 if __name__ == "__main__":

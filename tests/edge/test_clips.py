@@ -17,9 +17,8 @@ import av
 import pytest
 
 from tests.conftest import require_program
+from tests.edge.rtsp_relay import serve_camera
 from tests.support import (
-    PYTHON,
-    REPO,
     EdgeProcess,
     ServerProcess,
     camera_config,
@@ -40,17 +39,8 @@ def rtsp_camera(start_server: Callable[..., ServerProcess], video_path: Path) ->
     """The fixture clip looping at its real pace on rtsp://127.0.0.1:port/cam (copied, not
     re-encoded: a keyframe at the start of each 6 s loop, the person in its first 4 s)."""
     port = free_port()
-    url = f"rtsp://127.0.0.1:{port}/cam"
-    start_server(
-        [PYTHON, "-m", "tests.edge.rtsp_relay", str(port)], port=port, name="relay", cwd=REPO
-    )
-    ffmpeg = [
-        require_program("ffmpeg"), "-hide_banner", "-loglevel", "warning", "-re",
-        "-stream_loop", "-1", "-i", str(video_path), "-c", "copy", "-rtsp_transport", "tcp",
-        "-f", "rtsp", url,
-    ]  # fmt: skip
-    start_server(ffmpeg, port=port, name="ffmpeg")
-    return url
+    serve_camera(start_server, video_path, port)
+    return f"rtsp://127.0.0.1:{port}/cam"
 
 
 @pytest.fixture

@@ -13,8 +13,8 @@ import pytest
 from peerwatch_edge.bus import Subscription
 from peerwatch_edge.config import parse_config
 from peerwatch_edge.edge import Edge
-from tests.conftest import require_program
-from tests.support import PYTHON, REPO, ServerProcess, free_port
+from tests.edge.rtsp_relay import serve_camera
+from tests.support import ServerProcess, free_port
 
 
 async def wait_status(subscription: Subscription, camera: str, *, online: bool) -> dict[str, Any]:
@@ -33,16 +33,9 @@ async def test_rtsp_camera_goes_offline_and_comes_back(
 ) -> None:
     port = free_port()
     url = f"rtsp://127.0.0.1:{port}/cam"
-    ffmpeg = require_program("ffmpeg")
-    relay_argv = [PYTHON, "-m", "tests.edge.rtsp_relay", str(port)]
-    camera_argv = [
-        ffmpeg, "-hide_banner", "-loglevel", "warning", "-re", "-stream_loop", "-1",
-        "-i", str(video_path), "-c", "copy", "-rtsp_transport", "tcp", "-f", "rtsp", url,
-    ]  # fmt: skip
 
     def serve() -> tuple[ServerProcess, ServerProcess]:
-        relay = start_server(relay_argv, port=port, name="relay", cwd=REPO)
-        return relay, start_server(camera_argv, port=port, name="ffmpeg")
+        return serve_camera(start_server, video_path, port)
 
     relay, camera = serve()
     config = parse_config(
