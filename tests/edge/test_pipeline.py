@@ -249,7 +249,9 @@ async def test_person_leaning_into_a_doorbell_is_no_fall(
     assert {e["kind"] for e in starts} == {"object"}  # no fall; the face is on the person
     (person,) = {m["event"]["id"]: m["event"] for m in messages if "event" in m}.values()
     assert person["face"]["has_image"]
-    assert models["fall"]["invocations"] >= 20  # poses were estimated on every person frame
+    # Posed only while a pose could matter: once the frame cuts him off and no one stood in
+    # full view there, a pose could be neither upright nor a fall (was: every person frame).
+    assert 1 <= models["fall"]["invocations"] <= 10
 
 
 async def analysed(camera: Camera, count: int) -> None:

@@ -3,9 +3,12 @@
 Like Ambianic's fall detector this compares the spine (hip midpoint to shoulder midpoint) of a
 person now with the same person a few seconds before, and retries a weak pose with the picture
 turned ±90° (the model knows upright people best). Poses are estimated in the person boxes the
-object model finds. While someone seen standing lately is seen neither standing nor down, they
-are also searched for around where they stood and on the whole frame, so that a fallen person
-the object model misses or boxes badly is still found; the best pose per person is kept. As
+object model finds that could hold someone upright (tall, not cut by the frame) or someone down
+near where a person stood lately: a pose anywhere else could change nothing; a standing pose is
+reused while its box stays put. While someone seen standing lately is seen neither standing nor
+down, they are also searched for around where they stood and on the whole frame, so that a
+fallen person the object model misses or boxes badly is still found; the best pose per person
+is kept. As
 MoveNet also finds confident "people" in clutter, a searched pose counts only if a person box
 of the object model (however unsure) agrees with it, or the picture changed there since the
 person stood, much more than it did overall.
@@ -75,6 +78,10 @@ UPRIGHT_MAX_ANGLE: Final = 35.0
 MIN_TURN: Final = 40.0
 """A person down has the spine no longer upright, and turned by at least this many degrees
 since standing (a camera's roll or a wide lens tilts the vertical: this does not care)."""
+STILL: Final = 0.1
+"""A person box whose every edge is within this fraction of the standing height of the box a
+standing pose was estimated in, on every frame since, holds someone standing still: that pose
+is reused (going down drops the top of the box by more, see MIN_TOP_DROP)."""
 MIN_TOP_DROP: Final = 0.3
 """The top of the body drops by at least this fraction of the standing height."""
 MIN_HIP_DROP: Final = 0.2
@@ -223,13 +230,18 @@ class Pose:
 
     def near(self, before: Pose) -> bool:
         """Tell whether this pose's box is within one body height of where `before` stood."""
-        w, h = self.width, self.height
-        feet_x = (before.box[0] + before.box[2]) / 2 * w
-        feet_y = before.box[3] * h
-        nearest_x = min(max(feet_x, self.box[0] * w), self.box[2] * w)
-        nearest_y = min(max(feet_y, self.box[1] * h), self.box[3] * h)
-        body = (before.box[3] - before.box[1]) * h
-        return math.hypot(feet_x - nearest_x, feet_y - nearest_y) <= body
+        return near(self.box, before)
+
+
+def near(box: Box, before: Pose) -> bool:
+    """Tell whether `box` is within one body height of where `before` stood."""
+    w, h = before.width, before.height
+    feet_x = (before.box[0] + before.box[2]) / 2 * w
+    feet_y = before.box[3] * h
+    nearest_x = min(max(feet_x, box[0] * w), box[2] * w)
+    nearest_y = min(max(feet_y, box[1] * h), box[3] * h)
+    body = (before.box[3] - before.box[1]) * h
+    return math.hypot(feet_x - nearest_x, feet_y - nearest_y) <= body
 
 
 def aspect(box: Box, width: int, height: int) -> float:
@@ -248,7 +260,7 @@ def overlap(a: Box, b: Box) -> float:
 
 def scene(image: np.ndarray) -> np.ndarray:
     """A frame as a small grey picture, to tell later where it changed."""
-    step = max(1, image.shape[1] // (4 * SCENE_SIZE[0]))
+    step = max(1, image.shape[1] // (2 * SCENE_SIZE[0]))
     return resize(image[::step, ::step], *SCENE_SIZE).mean(axis=2, dtype=np.float32)
 
 
@@ -379,6 +391,11 @@ class FallJudge:
             squares.append(((width / 2, height / 2, frame_side), missing[0]))
         return squares
 
+    def stood_near(self, box: Box, now: float) -> bool:
+        """Tell whether someone seen upright within the window before `now` stood near `box`
+        (only then can a pose there be a fall)."""
+        return any(0 < now - h.time <= self.window and near(box, h) for h in self._history)
+
     def changed(self, before: Pose, scene: np.ndarray, box: Box) -> bool:
         """Tell whether the picture changed in `box` since `before` was seen, much more than
         it did overall (a camera that moved, or another camera's frames, changed everywhere)."""
@@ -427,6 +444,8 @@ class Falls:
         self.judge = FallJudge(window)
         self._nobody: list[tuple[float, Box]] = []
         """Unsure tall boxes posed lately in which no one was found, and when."""
+        self._still: list[Pose] = []
+        """Standing poses as estimated, reused while a person box stays where each was."""
         self._lock = threading.Lock()
         """Held while a frame is judged: frames are judged one at a time, in order."""
 
@@ -439,11 +458,13 @@ class Falls:
         tall = {id(p): aspect(p.box, width, height) >= TALL for p in people}
         backing = [p.box for p in people if not tall[id(p)]]
         with self._lock:
-            posed = self._to_pose(people, tall, when)
-            poses = [
-                self.estimator.pose(image, box_square(p.box, width, height), when, p.box)
-                for p in posed
+            posed = [
+                p
+                for p in self._to_pose(people, tall, when)
+                if (tall[id(p)] and p.box[3] < FRAME_EDGE) or self.judge.stood_near(p.box, when)
             ]
+            still, self._still = self._still, []
+            poses = [self._pose(self.estimator, image, p.box, when, still) for p in posed]
             self._nobody += [
                 (when, p.box)
                 for p, pose in zip(posed, poses, strict=True)
@@ -465,6 +486,26 @@ class Falls:
                 or (now is not None and self.judge.changed(before, now, pose.torso))
             ]
             return self.judge.judge(with_found(poses, found), now)
+
+    def _pose(
+        self,
+        estimator: PoseEstimator,
+        image: np.ndarray,
+        person: Box,
+        when: float,
+        still: list[Pose],
+    ) -> Pose:
+        """The pose in a person box: a `still` standing pose estimated in much the same box (kept
+        for the next frame), else a new one (kept if standing)."""
+        for before in still:
+            if _still(person, before):
+                self._still.append(before)
+                return Pose(when, before.keypoints, before.width, before.height, person)
+        height, width = image.shape[:2]
+        pose = estimator.pose(image, box_square(person, width, height), when, person)
+        if pose.standing:
+            self._still.append(pose)
+        return pose
 
     def _to_pose(
         self, people: list[Detection], tall: dict[int, bool], when: float
@@ -494,6 +535,16 @@ class Falls:
             pose = estimator.pose(image, square, when, turn=True)
             if pose.confident:
                 yield pose, before
+
+
+def _still(box: Box, before: Pose) -> bool:
+    """Whether each edge of `box` is within STILL standing heights of the box `before` was
+    estimated in."""
+    if before.person is None:
+        return False
+    now = to_pixels(box, before.width, before.height)
+    then = to_pixels(before.person, before.width, before.height)
+    return max(abs(a - b) for a, b in zip(now, then, strict=True)) <= STILL * (then[3] - then[1])
 
 
 def _unsure_and_tall(person: Detection, tall: dict[int, bool]) -> bool:
