@@ -12,6 +12,7 @@ from aiortc import RTCPeerConnection
 from aiortc.rtcsctptransport import USERDATA_MAX_LENGTH
 
 from peerwatch_edge.remote import pacing
+from tests.support import wait_for_async
 
 
 async def test_a_paced_association_delivers_everything_in_order() -> None:
@@ -107,3 +108,47 @@ async def test_after_slow_start_the_window_grows_eight_times_faster() -> None:
         pacer.rtt_sample(rtt, now=0.0)
     await sctp._receive_sack_chunk(object())
     assert sctp._cwnd == 109 * USERDATA_MAX_LENGTH
+
+
+async def test_a_response_after_a_pause_uses_the_whole_window() -> None:
+    """aiortc alone sends 4 packets beyond those in flight per SACK, so every response after a
+    pause started like a slow start; paced, the window goes out before the first SACK is read,
+    a backlog of the pacer at a time."""
+    app, edge = RTCPeerConnection(), RTCPeerConnection()
+    try:
+        channel = app.createDataChannel("rpc")
+        received: asyncio.Queue[bytes] = asyncio.Queue()
+        opened: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        edge.on("datachannel", opened.set_result)
+        channel.on("message", received.put_nowait)
+        await app.setLocalDescription(await app.createOffer())
+        await edge.setRemoteDescription(app.localDescription)
+        pacer = pacing.install(edge)
+        assert pacer is not None
+        await edge.setLocalDescription(await edge.createAnswer())
+        await app.setRemoteDescription(edge.localDescription)
+        remote = await asyncio.wait_for(opened, 30)
+        sctp: Any = edge.sctp
+        remote.send(b"warm up")
+        await asyncio.wait_for(received.get(), 30)
+        await wait_for_async(lambda: sctp._flight_size == 0, "the warm-up acknowledged")
+
+        sctp._cwnd = 400 * USERDATA_MAX_LENGTH  # a window grown on an earlier transfer
+        first_sack: list[int] = []
+        receive_sack = sctp._receive_sack_chunk
+
+        async def counting(chunk: Any) -> None:
+            if not first_sack:
+                first_sack.append(pacer.sent)
+            await receive_sack(chunk)
+
+        sctp._receive_sack_chunk = counting
+        before = pacer.sent
+        message = bytes(range(256)) * 1024  # 256 KiB: 226 packets
+        remote.send(message)
+        assert await asyncio.wait_for(received.get(), 30) == message
+        assert first_sack[0] - before >= 200  # aiortc alone: 4
+        assert len(pacer) == 0
+    finally:
+        await app.close()
+        await edge.close()
