@@ -57,6 +57,10 @@ BACKLOG: Final = 32
 """Packets queued in the pacer at most: the rest of the window waits in aiortc, whose loss
 detection takes a packet as sent when the pacer has it (a long queue there made it retransmit
 packets not yet sent, over and over)."""
+FILL_MIN_RTT: Final = 0.01
+"""The whole window is used at once only on paths with at least this round trip: on a LAN (or
+loopback) the pace is far above what the receiver drains, and aiortc's few packets per SACK
+are the only thing keeping a large window from overflowing its socket buffer."""
 MAX_BURST_SECONDS: Final = 0.002
 """After an idle moment at most this much sending time goes out at once."""
 MIN_RTT_SECONDS: Final = 10.0
@@ -176,13 +180,15 @@ def _tune_window(sctp: Any, pacer: Pacer) -> None:  # noqa: ANN401
 
 
 def _fill_window(sctp: Any, pacer: Pacer) -> None:  # noqa: ANN401
-    """Let `sctp` send its whole window, a pacer's backlog at a time: aiortc sends at most 4
-    packets beyond those in flight per call (once per SACK or message), so after a pause every
-    response started again like a slow start, whatever the window."""
+    """Let `sctp` send its whole window, a pacer's backlog at a time, on paths of FILL_MIN_RTT
+    or more: aiortc sends at most 4 packets beyond those in flight per call (once per SACK or
+    message), so after a pause every response started again like a slow start, whatever the
+    window."""
     transmit = sctp._transmit
 
     def can_send() -> bool:
-        return sctp._flight_size < sctp._cwnd and len(pacer) < BACKLOG
+        long_path = pacer.min_rtt is not None and pacer.min_rtt >= FILL_MIN_RTT
+        return long_path and sctp._flight_size < sctp._cwnd and len(pacer) < BACKLOG
 
     async def fill() -> None:
         await transmit()
