@@ -14,7 +14,7 @@ import aiohttp
 import pytest
 from aiortc import RTCPeerConnection
 
-from peerwatch_edge.remote.peer import MAX_CONNECTIONS
+from peerwatch_edge.remote.peer import MAX_CONNECTIONS, MAX_PER_SOURCE
 from tests.edge.remote_client import Refused, RegistrarClient, linked
 from tests.edge.remote_stack import Stack, paired_link
 
@@ -135,3 +135,16 @@ async def test_malformed_candidates_are_ignored(
         payload = {"candidate": candidate, "type": "data", "connectionId": offer["connectionId"]}
         await registrar.send("CANDIDATE", stack.peer_id, payload)
     await app_is_served(registrar, stack.peer_id, device)  # the edge is still registered
+
+
+async def test_an_app_reloaded_again_and_again_is_served(
+    stack: Stack, registrar: RegistrarClient, device: tuple[str, bytes]
+) -> None:
+    """A page reload leaves its old connection open on the edge until ICE notices (about 30 s):
+    a caller with MAX_PER_SOURCE sessions, authenticated ones included, gets its oldest replaced
+    by its new offer instead of being refused."""
+    async with contextlib.AsyncExitStack() as reloads:
+        for _ in range(MAX_PER_SOURCE):
+            link = await reloads.enter_async_context(linked(registrar, stack.peer_id, wait=30))
+            assert (await link.auth(*device))["type"] == "auth_ok"
+        await app_is_served(registrar, stack.peer_id, device)

@@ -16,9 +16,7 @@ counts the drops). Here, per peer connection:
   `min_rtt + max(4 ms, min_rtt / 8)`, three in a row, the delay Linux's HyStart watches);
 - after slow start the window grows by 8 packets per round trip, not 1, unless a queue is
   building: at 80 ms aiortc's one packet regains 30 KB in two seconds after a loss, where the
-  path takes hundreds. (Ending slow start there, as HyStart does, halved the throughput; holding
-  the slow-start window while a queue builds was dropped while bench_pwa's fresh starts stalled
-  now and then, a cause not yet found: see the README.)
+  path takes hundreds. (Ending slow start there, as HyStart does, halved the throughput.)
 - the first window is 10 packets (RFC 6928) instead of aiortc's 3;
 - a loss reduces the window to 0.7x (CUBIC's β, RFC 9438) instead of halving it;
 - the whole window is used at once: aiortc sends at most 4 packets beyond those in flight each

@@ -9,9 +9,12 @@ this edge, its DataChannel included.)
 
 Slots: at most `MAX_CONNECTIONS` connections, `MAX_PER_SOURCE` per caller (PeerJS `src`), and at
 most `MAX_UNAUTHENTICATED` that have not yet authenticated as a paired device. An offer that finds
-no room displaces the oldest unauthenticated connection (of its own caller first); authenticated
-sessions are never displaced, so a stranger's offers, from however many ids, cannot keep a
-paired app out. An offer that fails, for whatever reason, frees its slot at once.
+no room displaces the oldest unauthenticated connection; another caller's authenticated sessions
+are never displaced, so a stranger's offers, from however many ids, cannot keep a paired app
+out. A caller at its own limit displaces its own oldest connection, authenticated or not: a page
+reload leaves the old one open here until ICE notices it is gone (about 30 s), and an app
+reloaded a few times in that while was refused. An offer that fails, for whatever reason, frees
+its slot at once.
 """
 
 from __future__ import annotations
@@ -198,21 +201,21 @@ class RemotePeer:
         return None
 
     def _make_room(self, src: str) -> str | None:
-        """Make room for an offer of `src` by dropping the oldest unauthenticated connection
-        (of `src` itself when it has `MAX_PER_SOURCE`), or say why the offer is refused."""
+        """Make room for an offer of `src` by dropping the oldest unauthenticated connection, or
+        when `src` has `MAX_PER_SOURCE` its own oldest (unauthenticated first); or say why the
+        offer is refused."""
         own = [c for c in self._connections.values() if c.src == src]
         if len(own) >= MAX_PER_SOURCE:
-            candidates = own
+            victim = next((c for c in own if not c.authenticated), own[0])
         else:
             unauthenticated = [c for c in self._connections.values() if not c.authenticated]
             full = len(self._connections) >= MAX_CONNECTIONS
             if not full and len(unauthenticated) < MAX_UNAUTHENTICATED:
                 return None
-            candidates = unauthenticated
-        victim = next((c for c in candidates if not c.authenticated), None)
-        if victim is None:
-            return f"{len(candidates)} authenticated sessions are open"
-        _LOGGER.debug("dropping the unauthenticated connection of %s for a new offer", victim.src)
+            if not unauthenticated:
+                return f"{len(self._connections)} authenticated sessions are open"
+            victim = unauthenticated[0]
+        _LOGGER.debug("dropping the oldest connection of %s for a new offer", victim.src)
         self._drop(victim)
         return None
 
