@@ -196,9 +196,8 @@ class Pose:
 
     @property
     def upright(self) -> bool:
-        """Standing in full view: legs in view, and the bottom of the frame does not cut the
-        box."""
-        return self.standing and self.legs and self.box[3] < FRAME_EDGE
+        """Standing in full view: legs in view, in a box that could hold someone upright."""
+        return self.standing and self.legs and could_be_upright(self.box, self.width, self.height)
 
     @property
     def confident(self) -> bool:
@@ -242,6 +241,12 @@ def near(box: Box, before: Pose) -> bool:
     nearest_y = min(max(feet_y, box[1] * h), box[3] * h)
     body = (before.box[3] - before.box[1]) * h
     return math.hypot(feet_x - nearest_x, feet_y - nearest_y) <= body
+
+
+def could_be_upright(box: Box, width: int, height: int) -> bool:
+    """Whether a box could hold someone upright in full view: tall, and the bottom of the frame
+    does not cut it."""
+    return aspect(box, width, height) >= TALL and box[3] < FRAME_EDGE
 
 
 def aspect(box: Box, width: int, height: int) -> float:
@@ -461,7 +466,7 @@ class Falls:
             posed = [
                 p
                 for p in self._to_pose(people, tall, when)
-                if (tall[id(p)] and p.box[3] < FRAME_EDGE) or self.judge.stood_near(p.box, when)
+                if could_be_upright(p.box, width, height) or self.judge.stood_near(p.box, when)
             ]
             still, self._still = self._still, []
             poses = [self._pose(self.estimator, image, p.box, when, still) for p in posed]
