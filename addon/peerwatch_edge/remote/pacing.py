@@ -197,9 +197,11 @@ def _fill_window(sctp: Any, pacer: Pacer) -> None:  # noqa: ANN401
                 return
 
     async def refill() -> None:
-        if sctp._outbound_queue and can_send():
+        if not can_send():
+            return
+        if sctp._outbound_queue:
             await fill()
-        elif sctp._data_channel_queue and can_send():
+        elif sctp._data_channel_queue:
             await sctp._data_channel_flush()  # the next messages, each sent with `fill`
 
     sctp._transmit = fill
