@@ -56,6 +56,7 @@ from tests.labelled import (  # noqa: E402
     PERSON_IMAGES,
     VARIANTS,
     frame,
+    noisy,
 )
 from tests.support import IMAGES_DIR, MODELS_DIR, VIDEO_PATH  # noqa: E402
 
@@ -237,11 +238,10 @@ def standing_costs(models: Models, costs: dict[str, Cost], seconds: float = 5.0)
     with sensor noise (so that the object model's box jitters as on a real camera)."""
     rng = np.random.default_rng(0)
     for name in STANDING:
-        image = frame(IMAGES_DIR, name).astype(np.int16)
+        image = frame(IMAGES_DIR, name)
         meter = Meter(models, Detectors(models, DETECTORS))
         for index in range(round(5 * seconds)):
-            noise = rng.integers(-4, 5, image.shape, dtype=np.int16)
-            meter.detect(np.clip(image + noise, 0, 255).astype(np.uint8), index / 5)
+            meter.detect(noisy(image, rng), index / 5)
             record(costs, "standing still, with a person", meter)
 
 

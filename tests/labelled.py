@@ -42,6 +42,12 @@ def frame(images_dir: Path, name: str, how: str = "") -> np.ndarray:
     return variant(variant(load_image(images_dir / file), own), how)
 
 
+def noisy(image: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """`image` with a camera's sensor noise (the object model's box jitters a little)."""
+    noise = rng.integers(-4, 5, image.shape, dtype=np.int16)
+    return np.clip(image.astype(np.int16) + noise, 0, 255).astype(np.uint8)
+
+
 @dataclass(frozen=True, slots=True)
 class FallCase:
     """Frames of one camera, 1 s apart, and on which of them a fall is truly shown first."""

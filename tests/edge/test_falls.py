@@ -14,7 +14,15 @@ from peerwatch_edge.config import DETECTORS, ObjectsConfig, parse_config
 from peerwatch_edge.detectors import Detection, Detectors, Models
 from peerwatch_edge.detectors.falls import SEARCH_SECONDS
 from peerwatch_edge.model import Box, Kind
-from tests.labelled import FALL_CASES, PERSON_IMAGES, VARIANTS, FallCase, frame, variant
+from tests.labelled import (
+    FALL_CASES,
+    PERSON_IMAGES,
+    VARIANTS,
+    FallCase,
+    frame,
+    noisy,
+    variant,
+)
 
 
 @pytest.fixture(scope="module")
@@ -154,12 +162,6 @@ def test_pose_passes_per_frame(models: Models, images_dir: Path, name: str, pass
     before = pose_passes(models)
     detectors.detect(frame(images_dir, name), 0.0, 0.6)
     assert pose_passes(models) - before == passes
-
-
-def noisy(image: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    """`image` with a camera's sensor noise (the object model's box jitters a little)."""
-    noise = rng.integers(-4, 5, image.shape, dtype=np.int16)
-    return np.clip(image.astype(np.int16) + noise, 0, 255).astype(np.uint8)
 
 
 @pytest.mark.parametrize("how", ["", "mirror"])
