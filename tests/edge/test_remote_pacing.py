@@ -5,8 +5,11 @@ window and the RTT; a loss costs 30% of the window, not half."""
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from types import SimpleNamespace
-from typing import Any
+from typing import Any, cast
 
 import pytest
 from aiortc import RTCPeerConnection
@@ -16,17 +19,27 @@ from peerwatch_edge.remote import pacing
 from tests.support import wait_for_async
 
 
-async def test_a_paced_association_delivers_everything_in_order() -> None:
+@dataclass
+class Paced:
+    """A real association between two aiortc peers, the edge's side paced."""
+
+    edge: RTCPeerConnection
+    remote: Any
+    """The edge's end of the app's DataChannel."""
+    received: asyncio.Queue[bytes]
+    """What the app's end received."""
+    pacer: pacing.Pacer
+
+
+@asynccontextmanager
+async def paced_pair() -> AsyncIterator[Paced]:
+    """An app and an edge peer on loopback, `pacing.install`ed on the edge as the edge does."""
     app, edge = RTCPeerConnection(), RTCPeerConnection()
     try:
         channel = app.createDataChannel("rpc")
         received: asyncio.Queue[bytes] = asyncio.Queue()
         opened: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
-
-        @edge.on("datachannel")
-        def on_channel(remote: Any) -> None:
-            opened.set_result(remote)
-
+        edge.on("datachannel", opened.set_result)
         channel.on("message", received.put_nowait)
         await app.setLocalDescription(await app.createOffer())
         await edge.setRemoteDescription(app.localDescription)
@@ -36,16 +49,20 @@ async def test_a_paced_association_delivers_everything_in_order() -> None:
         await edge.setLocalDescription(await edge.createAnswer())
         await app.setRemoteDescription(edge.localDescription)
         remote = await asyncio.wait_for(opened, 30)
-
-        messages = [bytes([i]) * 16 * 1024 for i in range(128)]  # 2 MiB
-        for message in messages:
-            remote.send(message)
-        got = [await asyncio.wait_for(received.get(), 30) for _ in messages]
-        assert got == messages
-        assert pacer.sent > len(messages)  # every DATA packet went through the pacer
+        yield Paced(edge, remote, received, pacer)
     finally:
         await app.close()
         await edge.close()
+
+
+async def test_a_paced_association_delivers_everything_in_order() -> None:
+    async with paced_pair() as paced:
+        messages = [bytes([i]) * 16 * 1024 for i in range(128)]  # 2 MiB
+        for message in messages:
+            paced.remote.send(message)
+        got = [await asyncio.wait_for(paced.received.get(), 30) for _ in messages]
+        assert got == messages
+        assert paced.pacer.sent > len(messages)  # every DATA packet went through the pacer
 
 
 def test_the_pace_follows_window_and_minimum_rtt() -> None:
@@ -114,23 +131,10 @@ async def test_after_slow_start_the_window_grows_eight_times_faster() -> None:
 async def sent_before_the_first_sack(message: bytes) -> tuple[int, bytes]:
     """Packets the paced edge sent of `message`, after a pause with a window of 400 packets,
     before the first SACK was read; and what the app received."""
-    app, edge = RTCPeerConnection(), RTCPeerConnection()
-    try:
-        channel = app.createDataChannel("rpc")
-        received: asyncio.Queue[bytes] = asyncio.Queue()
-        opened: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
-        edge.on("datachannel", opened.set_result)
-        channel.on("message", received.put_nowait)
-        await app.setLocalDescription(await app.createOffer())
-        await edge.setRemoteDescription(app.localDescription)
-        pacer = pacing.install(edge)
-        assert pacer is not None
-        await edge.setLocalDescription(await edge.createAnswer())
-        await app.setRemoteDescription(edge.localDescription)
-        remote = await asyncio.wait_for(opened, 30)
-        sctp: Any = edge.sctp
-        remote.send(b"warm up")
-        await asyncio.wait_for(received.get(), 30)
+    async with paced_pair() as paced:
+        pacer, sctp = paced.pacer, cast("Any", paced.edge.sctp)
+        paced.remote.send(b"warm up")
+        await asyncio.wait_for(paced.received.get(), 30)
         await wait_for_async(lambda: sctp._flight_size == 0, "the warm-up acknowledged")
 
         sctp._cwnd = 400 * USERDATA_MAX_LENGTH  # a window grown on an earlier transfer
@@ -144,13 +148,10 @@ async def sent_before_the_first_sack(message: bytes) -> tuple[int, bytes]:
 
         sctp._receive_sack_chunk = counting
         before = pacer.sent
-        remote.send(message)
-        got = await asyncio.wait_for(received.get(), 30)
+        paced.remote.send(message)
+        got = await asyncio.wait_for(paced.received.get(), 30)
         assert len(pacer) == 0
         return first_sack[0] - before, got
-    finally:
-        await app.close()
-        await edge.close()
 
 
 async def test_a_response_after_a_pause_uses_the_whole_window(
