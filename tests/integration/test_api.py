@@ -179,6 +179,17 @@ class FakeEdge:
         return ws
 
 
+def fake_edge_entry(edge: FakeEdge) -> MockConfigEntry:
+    """The integration's config entry for `edge` (its person sensors on)."""
+    return MockConfigEntry(
+        domain=DOMAIN,
+        unique_id=EDGE_ID,
+        title="Home edge",
+        data={CONF_HOST: "127.0.0.1", CONF_PORT: edge.port, CONF_TOKEN: TOKEN},
+        options={CONF_LABELS: ["person"]},
+    )
+
+
 @pytest.fixture
 async def edge() -> AsyncIterator[FakeEdge]:
     fake = await FakeEdge().start()
@@ -326,13 +337,7 @@ async def test_listen_keeps_retrying_while_edge_is_down(session: aiohttp.ClientS
 
 async def test_integration_over_http(hass: HomeAssistant, edge: FakeEdge) -> None:
     """The whole integration with its real client against the fake edge over loopback."""
-    entry = MockConfigEntry(
-        domain=DOMAIN,
-        unique_id=EDGE_ID,
-        title="Home edge",
-        data={CONF_HOST: "127.0.0.1", CONF_PORT: edge.port, CONF_TOKEN: TOKEN},
-        options={CONF_LABELS: ["person"]},
-    )
+    entry = fake_edge_entry(edge)
     entry.add_to_hass(hass)
     assert await hass.config_entries.async_setup(entry.entry_id)
     await hass.async_block_till_done()

@@ -14,16 +14,15 @@ import pytest
 from homeassistant.components import media_source
 from homeassistant.components.media_player.const import MediaClass
 from homeassistant.components.media_source import Unresolvable
-from homeassistant.const import CONF_HOST, CONF_PORT, CONF_TOKEN
 from homeassistant.core import Event, HomeAssistant
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
-from custom_components.peerwatch.const import CONF_LABELS, DOMAIN, EVENT_DETECTION
+from custom_components.peerwatch.const import DOMAIN, EVENT_DETECTION
 from tests.support import VIDEO_PATH, wait_for_async
 
-from .conftest import EDGE_ID, payload
-from .test_api import TOKEN, FakeEdge
+from .conftest import payload
+from .test_api import FakeEdge, fake_edge_entry
 
 pytestmark = pytest.mark.usefixtures("socket_enabled")
 CLIP_SECONDS = 3
@@ -70,13 +69,7 @@ async def edge(tmp_path: Path, clip_bytes: bytes) -> AsyncIterator[FakeEdge]:
 @pytest.fixture
 async def entry(hass: HomeAssistant, edge: FakeEdge) -> AsyncIterator[MockConfigEntry]:
     """The integration with its real client, following the fake edge's push."""
-    config = MockConfigEntry(
-        domain=DOMAIN,
-        unique_id=EDGE_ID,
-        title="Home edge",
-        data={CONF_HOST: "127.0.0.1", CONF_PORT: edge.port, CONF_TOKEN: TOKEN},
-        options={CONF_LABELS: ["person"]},
-    )
+    config = fake_edge_entry(edge)
     config.add_to_hass(hass)
     assert await hass.config_entries.async_setup(config.entry_id)
     await hass.async_block_till_done()
