@@ -35,6 +35,7 @@ import os
 import re
 import socket
 import statistics
+import struct
 import sys
 import tempfile
 import time
@@ -65,6 +66,8 @@ from tests.support import PYTHON, wait_for_async  # noqa: E402
 
 type Fetch = Callable[[], Awaitable[None]]
 
+SO_TIMESTAMPNS = 35
+"""Linux's socket option for kernel receive times (Python's socket module does not name it)."""
 BODY_BYTES = 5 * 1024 * 1024
 CAMERA = {"record": {"post_roll": 60}}
 """A long post-roll: the looping clip's events overlap, so one recording grows past 5 MB."""
@@ -93,38 +96,61 @@ async def timed(fetch: Fetch, n: int, parallel: bool) -> float:
     return time.perf_counter() - began
 
 
-class RelaySide(asyncio.DatagramProtocol):
+class RelaySide:
     """One socket of a `DelayRelay`: what it receives leaves from the other socket, late.
 
-    The delay is the same for every datagram, so they wait in a FIFO behind one timer: a timer
-    per datagram cost the relay, which shares the CPU with the edge and the client, 40% more."""
+    Each datagram is due `delay` after the kernel received it (SO_TIMESTAMPNS), not after the
+    relay read it: a relay scheduled late on a busy machine would otherwise stamp everything
+    that waited in its socket with one time and release it as one burst, which no network path
+    does. The delay is the same for every datagram, so they wait in a FIFO behind one timer: a
+    timer per datagram cost the relay, which shares the CPU with the edge and the client, 40%
+    more."""
 
     def __init__(self, relay: DelayRelay, side: str, other: str) -> None:
         self.relay = relay
         self.side = side
         self.other = other
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, UDP_BUFFER)
+        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, UDP_BUFFER)
+        self.sock.setsockopt(socket.SOL_SOCKET, SO_TIMESTAMPNS, 1)
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.setblocking(False)
         self.queue: deque[tuple[float, bytes, tuple[str, int]]] = deque()
         self.timer: asyncio.TimerHandle | None = None
 
-    def datagram_received(self, data: bytes, addr: tuple[str, int]) -> None:
+    def readable(self) -> None:
+        """Queue every datagram waiting in the socket, each due `delay` after it arrived."""
         relay = self.relay
-        relay.peers[self.side] = addr
-        target = relay.peers.get(self.other)
-        if target is None:  # dropped until the far side has spoken (ICE retries)
-            return
         loop = asyncio.get_running_loop()
-        self.queue.append((loop.time() + relay.delay, data, target))
-        if self.timer is None:
-            self.timer = loop.call_at(self.queue[0][0], self.release)
+        while True:
+            try:
+                data, ancillary, _, addr = self.sock.recvmsg(65536, 64)
+            except BlockingIOError:
+                return
+            relay.peers[self.side] = addr
+            target = relay.peers.get(self.other)
+            if target is None:  # dropped until the far side has spoken (ICE retries)
+                continue
+            arrived = time.time()
+            for level, kind, value in ancillary:
+                if level == socket.SOL_SOCKET and kind == SO_TIMESTAMPNS:
+                    seconds, nanoseconds = struct.unpack("qq", value[:16])
+                    arrived = seconds + nanoseconds / 1e9
+            due = loop.time() + arrived + relay.delay - time.time()
+            self.queue.append((due, data, target))
+            if self.timer is None:
+                self.timer = loop.call_at(self.queue[0][0], self.release)
 
     def release(self) -> None:
         """Send every datagram whose time has come; wait for the next one."""
         loop = asyncio.get_running_loop()
-        out = self.relay.sockets[self.other]
+        out = self.relay.sides[self.other].sock
         now = loop.time()
         while self.queue and self.queue[0][0] <= now:
             _, data, target = self.queue.popleft()
-            out.sendto(data, target)
+            with contextlib.suppress(BlockingIOError):  # a full buffer drops it, as a path does
+                out.sendto(data, target)
         self.timer = loop.call_at(self.queue[0][0], self.release) if self.queue else None
 
 
@@ -138,21 +164,15 @@ class DelayRelay:
 
     def __init__(self, delay: float) -> None:
         self.delay = delay
-        self.sockets: dict[str, asyncio.DatagramTransport] = {}
+        self.sides: dict[str, RelaySide] = {}
         self.peers: dict[str, tuple[str, int]] = {}
 
     async def serve(self) -> None:
         loop = asyncio.get_running_loop()
         for side, other in (("app", "edge"), ("edge", "app")):
-            transport, _ = await loop.create_datagram_endpoint(
-                lambda side=side, other=other: RelaySide(self, side, other),
-                local_addr=("127.0.0.1", 0),
-            )
-            sock = transport.get_extra_info("socket")
-            sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, UDP_BUFFER)
-            sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, UDP_BUFFER)
-            self.sockets[side] = transport
-        print(*(self.sockets[s].get_extra_info("sockname")[1] for s in ("app", "edge")), flush=True)
+            self.sides[side] = RelaySide(self, side, other)
+            loop.add_reader(self.sides[side].sock, self.sides[side].readable)
+        print(*(self.sides[s].sock.getsockname()[1] for s in ("app", "edge")), flush=True)
         await asyncio.to_thread(sys.stdin.read)  # the parent closed the pipe or died
 
 
