@@ -108,7 +108,7 @@ async def test_a_loss_costs_thirty_percent_of_the_window() -> None:
     assert sctp._cwnd == 35 * USERDATA_MAX_LENGTH
 
 
-async def test_after_slow_start_the_window_grows_eight_times_faster() -> None:
+async def test_after_slow_start_the_window_grows_by_a_share_of_itself() -> None:
     async def avoidance(_chunk: object) -> None:  # aiortc: one packet per window acknowledged
         sctp._cwnd += USERDATA_MAX_LENGTH
 
@@ -121,11 +121,14 @@ async def test_after_slow_start_the_window_grows_eight_times_faster() -> None:
     pacer = pacing.Pacer(sctp, send=None)  # type: ignore[arg-type]
     pacing._tune_window(sctp, pacer)
     await sctp._receive_sack_chunk(object())
-    assert sctp._cwnd == 108 * USERDATA_MAX_LENGTH
+    assert sctp._cwnd == 108 * USERDATA_MAX_LENGTH  # a small window: 8 packets
+    sctp._cwnd = 800 * USERDATA_MAX_LENGTH
+    await sctp._receive_sack_chunk(object())
+    assert sctp._cwnd == 850 * USERDATA_MAX_LENGTH  # a megabyte: 1/16 of it
     for rtt in (0.08, 0.1, 0.1, 0.1):  # a queue builds: aiortc's one packet only
         pacer.rtt_sample(rtt, now=0.0)
     await sctp._receive_sack_chunk(object())
-    assert sctp._cwnd == 109 * USERDATA_MAX_LENGTH
+    assert sctp._cwnd == 851 * USERDATA_MAX_LENGTH
 
 
 async def sent_before_the_first_sack(message: bytes) -> tuple[int, bytes]:

@@ -14,9 +14,11 @@ counts the drops). Here, per peer connection:
   include the pacer's own queueing, which would slow the pace further and further;
 - a queue building on the path shows in the round trip (samples above
   `min_rtt + max(4 ms, min_rtt / 8)`, three in a row, the delay Linux's HyStart watches);
-- after slow start the window grows by 8 packets per round trip, not 1, unless a queue is
-  building: at 80 ms aiortc's one packet regains 30 KB in two seconds after a loss, where the
-  path takes hundreds. (Ending slow start there, as HyStart does, halved the throughput.)
+- after slow start the window grows by 1/16 per round trip (at least 8 packets), not by one
+  packet, unless a queue is building: at 80 ms aiortc's one packet regains 30 KB in two seconds
+  after a loss, where the path takes a megabyte; growing by a share of the window (as Scalable
+  TCP does) regains a 0.7x cut in six round trips whatever the window. (Ending slow start there,
+  as HyStart does, halved the throughput.)
 - the first window is 10 packets (RFC 6928) instead of aiortc's 3;
 - a loss reduces the window to 0.7x (CUBIC's β, RFC 9438) instead of halving it;
 - the whole window is used at once: aiortc sends at most 4 packets beyond those in flight each
@@ -64,7 +66,10 @@ MAX_BURST_SECONDS: Final = 0.002
 MIN_RTT_SECONDS: Final = 10.0
 """How long an RTT sample counts as the path's minimum."""
 DELAY_SAMPLES: Final = 3
-AVOIDANCE_GROWTH: Final = 8
+AVOIDANCE_PACKETS: Final = 8
+AVOIDANCE_SHARE: Final = 1 / 16
+"""After slow start the window grows by this share of itself per round trip, or by
+AVOIDANCE_PACKETS if more, while no queue builds."""
 _REQUIRED: Final = (
     "_cwnd",
     "_srtt",
@@ -160,8 +165,9 @@ class Pacer:
 
 
 def _tune_window(sctp: Any, pacer: Pacer) -> None:  # noqa: ANN401
-    """Make `sctp` cut its window to 0.7x on a loss (aiortc halves it), and grow it 8x faster
-    than aiortc after slow start while `pacer` sees no queue building."""
+    """Make `sctp` cut its window to 0.7x on a loss (aiortc halves it), and grow it by a share
+    of itself per round trip after slow start (aiortc: one packet) while `pacer` sees no queue
+    building."""
     receive_sack = sctp._receive_sack_chunk
 
     async def receive_sack_chunk(chunk: Any) -> None:  # noqa: ANN401
@@ -172,7 +178,9 @@ def _tune_window(sctp: Any, pacer: Pacer) -> None:  # noqa: ANN401
             window = max(int(before * LOSS_FACTOR), 4 * USERDATA_MAX_LENGTH)
             sctp._cwnd = sctp._ssthresh = window
         elif sctp._cwnd > before and sctp._cwnd > sctp._ssthresh and not pacer.queueing:
-            sctp._cwnd = before + AVOIDANCE_GROWTH * (sctp._cwnd - before)
+            # aiortc added one packet: a window was acknowledged, about one round trip
+            growth = max(AVOIDANCE_PACKETS * USERDATA_MAX_LENGTH, int(before * AVOIDANCE_SHARE))
+            sctp._cwnd = before + growth
 
     sctp._receive_sack_chunk = receive_sack_chunk
 
