@@ -20,8 +20,10 @@ Figures:
     recording grows past 5 MB) fetched as one request and the way the app's clip player fetches
     it (256 KiB ranged parts, several in flight); goals through 80 ms: 8 snapshots in parallel
     >= 4x faster than one at a time, the 5 MB body at >= 5 MB/s. Local HTTP on the same machine
-    is the ceiling; the kernel's count of dropped UDP datagrams and the load average are printed
-    with each condition (the machine may be shared). PEERWATCH_SCTP_PACING=0 in the environment
+    is the ceiling; through the relay the most "in parallel" can gain here is printed too (in
+    parallel on loopback, bound by the CPU, plus one round trip); the kernel's count of dropped
+    UDP datagrams and the load average are printed with each condition (the machine may be
+    shared). PEERWATCH_SCTP_PACING=0 in the environment
     runs the edge with aiortc's own SCTP sending, to compare (remote/pacing.py).
 Usage: python bench/bench_remote.py [--rounds N] [--delay S] [--delays S,S,S] [--no-browser]
 """
@@ -348,6 +350,7 @@ async def measure_chromium(stack: Stack, rounds: int, delays: list[float], tmp: 
             f"the 5 MB body {ceiling[1]:.1f} MB/s; {load()}"
         )
         async with chromium() as browser:
+            loopback = None
             for one_way in (None, *delays):
                 async with contextlib.AsyncExitStack() as paths_open:
                     relay = None
@@ -377,7 +380,8 @@ async def measure_chromium(stack: Stack, rounds: int, delays: list[float], tmp: 
                     figures = await page.evaluate(CHROMIUM_PAGE, args)
                     drops = udp_receive_drops() - drops_before
                     await page.close()
-                report_chromium(figures, paths, condition)
+                report_chromium(figures, paths, condition, loopback, 2 * (one_way or 0.0))
+                loopback = loopback or figures  # the first condition is loopback
                 print(
                     f"  UDP datagrams dropped by full receive buffers meanwhile: {drops}; {load()}"
                 )
@@ -399,14 +403,26 @@ def udp_receive_drops() -> int:
     return int(values[names.index("RcvbufErrors")])
 
 
-def report_chromium(figures: dict[str, Any], paths: list[str], condition: str) -> None:
+def report_chromium(
+    figures: dict[str, Any],
+    paths: list[str],
+    condition: str,
+    loopback: dict[str, Any] | None = None,
+    rtt: float = 0.0,
+) -> None:
+    """Print one condition's figures; through the relay also the most "in parallel" can gain on
+    this machine: the same fetches in parallel on `loopback` (CPU-bound) take one `rtt` more."""
     for path, what in zip(paths, ("snapshots", "thumbnails"), strict=True):
         f = figures[path]
         rate = 8 * f["size"] / (f["parallel"] / 1000) / 1e6
+        bound = ""
+        if loopback is not None:
+            fastest = loopback[path]["parallel"] + 1000 * rtt
+            bound = f" (at most {f['serial'] / fastest:.2f}x here: {fastest:.0f} ms)"
         print(
             f"Chromium (npm peerjs + the PWA's EdgeChannel), 8 {what} ({f['size']} B), "
             f"{condition}: one at a time {f['serial']:.0f} ms, in parallel {f['parallel']:.0f} ms"
-            f" -> {f['serial'] / f['parallel']:.2f}x faster; {rate:.2f} MB/s"
+            f" -> {f['serial'] / f['parallel']:.2f}x faster{bound}; {rate:.2f} MB/s"
         )
     body = figures["body"]
     mb = body["size"] / 1e6
