@@ -1,6 +1,7 @@
 """The edge's SCTP tuning (remote/pacing.py) on real aiortc peers: installed on a real
 association, a large message arrives whole and in order through the pacer; the pace follows the
-window and the RTT; a loss costs 30% of the window, not half."""
+window and the RTT; a loss costs 30% of the window, not half; a lost tail is sent again without
+waiting for aiortc's T3 timer."""
 
 from __future__ import annotations
 
@@ -13,7 +14,12 @@ from typing import Any, cast
 
 import pytest
 from aiortc import RTCPeerConnection
-from aiortc.rtcsctptransport import USERDATA_MAX_LENGTH
+from aiortc.rtcsctptransport import (
+    SCTP_TSN_MODULO,
+    USERDATA_MAX_LENGTH,
+    DataChunk,
+    parse_packet,
+)
 
 from peerwatch_edge.remote import pacing
 from tests.support import wait_for_async
@@ -23,6 +29,7 @@ from tests.support import wait_for_async
 class Paced:
     """A real association between two aiortc peers, the edge's side paced."""
 
+    app: RTCPeerConnection
     edge: RTCPeerConnection
     remote: Any
     """The edge's end of the app's DataChannel."""
@@ -49,7 +56,7 @@ async def paced_pair() -> AsyncIterator[Paced]:
         await edge.setLocalDescription(await edge.createAnswer())
         await app.setRemoteDescription(edge.localDescription)
         remote = await asyncio.wait_for(opened, 30)
-        yield Paced(edge, remote, received, pacer)
+        yield Paced(app, edge, remote, received, pacer)
     finally:
         await app.close()
         await edge.close()
@@ -177,3 +184,44 @@ async def test_on_a_lan_aiortc_keeps_its_own_clock() -> None:
     sent, got = await sent_before_the_first_sack(message)
     assert got == message
     assert sent < 20
+
+
+async def test_a_lost_tail_is_sent_again_before_the_t3_timer() -> None:
+    """The last 3 packets of a message are lost once: no later packet shows the loss in a SACK,
+    so aiortc alone waits for its T3 timer (1 s at least) and shrinks the window to one packet;
+    the probe sends them again after two round trips and PROBE_DELAY, with a 0.7x cut."""
+    async with paced_pair() as paced:
+        sctp, app_sctp = cast("Any", paced.edge.sctp), cast("Any", paced.app.sctp)
+        paced.remote.send(b"warm up")  # an RTT measured
+        await asyncio.wait_for(paced.received.get(), 30)
+        await wait_for_async(lambda: sctp._flight_size == 0, "the warm-up acknowledged")
+        message = bytes(range(256)) * 256  # 64 KiB: 55 packets
+        last = sctp._local_tsn + -(-len(message) // USERDATA_MAX_LENGTH) - 1
+        tail = {(last - k) % SCTP_TSN_MODULO for k in range(3)}
+        dropped: list[int] = []
+        handle_data = app_sctp._handle_data
+
+        async def lossy(data: bytes) -> None:
+            tsns = [c.tsn for c in parse_packet(data)[3] if isinstance(c, DataChunk)]
+            if tsns and tsns[0] in tail:
+                tail.remove(tsns[0])
+                dropped.append(tsns[0])
+                return
+            await handle_data(data)
+
+        app_sctp._handle_data = lossy
+        timeouts: list[float] = []
+        t3_expired = sctp._t3_expired
+
+        def counted_t3() -> None:
+            timeouts.append(sctp._cwnd)
+            t3_expired()
+
+        sctp._t3_expired = counted_t3
+        window = sctp._cwnd
+        paced.remote.send(message)
+        assert await asyncio.wait_for(paced.received.get(), 30) == message
+        assert len(dropped) == 3
+        assert paced.pacer.probes == 1
+        assert timeouts == []
+        assert sctp._cwnd >= int(window * pacing.LOSS_FACTOR)

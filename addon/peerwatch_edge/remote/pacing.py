@@ -26,12 +26,16 @@ counts the drops). Here, per peer connection:
   flight grew again from a few packets, like a slow start, however large the window: a 333 KB
   snapshot took 6 round trips at 80 ms. The pacer now takes packets from aiortc as it sends them,
   keeping at most `BACKLOG` queued (aiortc takes a packet the pacer holds as sent: a long queue
-  there made it retransmit packets still waiting, over and over).
+  there made it retransmit packets still waiting, over and over);
+- a lost tail (the last packets of a response) is sent again two round trips and 200 ms after
+  the last SACK, with a 0.7x cut: no later packet shows that loss, and aiortc waited for its T3
+  timer (1 s at least) and then shrank the window to one packet.
 
-Only aiortc's private attributes (`_cwnd`, `_ssthresh`, `_flight_size`, the outbound and data
-channel queues, `_transmit`, `_data_channel_flush`, `_receive_sack_chunk`, `_update_rto`,
-`_fast_recovery_exit`) and the DTLS transport's `_send_data` are used; `install` logs and leaves
-the association as it is when they are missing (another aiortc version).
+Only aiortc's private attributes (`_cwnd`, `_ssthresh`, `_flight_size`, the outbound, sent and
+data channel queues, `_transmit`, `_data_channel_flush`, `_receive_sack_chunk`, `_update_rto`,
+the fast recovery and abandonment helpers) and the DTLS transport's `_send_data` are used;
+`install` logs and leaves the association as it is when they are missing (another aiortc
+version).
 """
 
 from __future__ import annotations
@@ -70,6 +74,9 @@ AVOIDANCE_PACKETS: Final = 8
 AVOIDANCE_SHARE: Final = 1 / 16
 """After slow start the window grows by this share of itself per round trip, or by
 AVOIDANCE_PACKETS if more, while no queue builds."""
+PROBE_DELAY: Final = 0.2
+"""How long a browser's SCTP may hold a SACK back (delayed acknowledgement): a tail is taken as
+lost after two round trips and this without one."""
 _REQUIRED: Final = (
     "_cwnd",
     "_srtt",
@@ -78,7 +85,12 @@ _REQUIRED: Final = (
     "_data_channel_queue",
     "_data_channel_flush",
     "_fast_recovery_exit",
+    "_association_state",
     "_receive_sack_chunk",
+    "_sent_queue",
+    "_flight_size_decrease",
+    "_maybe_abandon",
+    "_update_advanced_peer_ack_point",
     "_transmit",
     "_update_rto",
 )
@@ -100,6 +112,8 @@ class Pacer:
         self.refill: Callable[[], Awaitable[None]] | None = None
         """Called when the queue runs short, to take more of the window from aiortc."""
         self.sent = 0
+        self.probes = 0
+        """Lost tails retransmitted (`_probe_tail`)."""
         self.min_rtt: float | None = None
         self._min_rtt_at = 0.0
         self._late = 0
@@ -216,6 +230,52 @@ def _fill_window(sctp: Any, pacer: Pacer) -> None:  # noqa: ANN401
     pacer.refill = refill
 
 
+def _probe_tail(sctp: Any, pacer: Pacer) -> None:  # noqa: ANN401
+    """Retransmit a lost tail (the last packets of a response) two round trips and PROBE_DELAY
+    after the last SACK, with a 0.7x cut, as RACK-TLP does for TCP (RFC 8985): no later packet
+    reaches the peer to show that loss in a SACK, so aiortc waits for its T3 timer, 1 s at least,
+    and then shrinks the window to one packet."""
+    receive_sack = sctp._receive_sack_chunk
+    timer: asyncio.TimerHandle | None = None
+    tasks: set[asyncio.Task[None]] = set()
+
+    def lost_tail() -> None:
+        nonlocal timer
+        timer = None
+        established = sctp._association_state == sctp.State.ESTABLISHED
+        if not established or len(pacer) or sctp._outbound_queue or sctp._data_channel_queue:
+            return  # still sending: the SACKs of what follows will show a loss
+        unacked = [chunk for chunk in sctp._sent_queue if not chunk._acked]
+        if not unacked:
+            return
+        for chunk in unacked:
+            if not sctp._maybe_abandon(chunk):
+                chunk._retransmit = True
+            sctp._flight_size_decrease(chunk)
+        sctp._update_advanced_peer_ack_point()
+        if sctp._fast_recovery_exit is None:  # one cut per loss, as in fast recovery
+            window = max(int(sctp._cwnd * LOSS_FACTOR), 4 * USERDATA_MAX_LENGTH)
+            sctp._cwnd = sctp._ssthresh = window
+            sctp._fast_recovery_exit = sctp._sent_queue[-1].tsn
+            sctp._fast_recovery_transmit = True
+        pacer.probes += 1
+        task = asyncio.create_task(sctp._transmit())
+        tasks.add(task)
+        task.add_done_callback(tasks.discard)
+
+    async def receive_sack_chunk(chunk: Any) -> None:  # noqa: ANN401
+        nonlocal timer
+        await receive_sack(chunk)
+        if timer is not None:
+            timer.cancel()
+            timer = None
+        if sctp._sent_queue and sctp._srtt is not None:
+            delay = 2 * sctp._srtt + PROBE_DELAY
+            timer = asyncio.get_running_loop().call_later(delay, lost_tail)
+
+    sctp._receive_sack_chunk = receive_sack_chunk
+
+
 def install(pc: RTCPeerConnection) -> Pacer | None:
     """Tune pc's SCTP association (call after `setRemoteDescription`); the pacer, or None when
     this aiortc lacks what is tuned or `PEERWATCH_SCTP_PACING=0` (aiortc as it is, to compare)."""
@@ -231,6 +291,7 @@ def install(pc: RTCPeerConnection) -> Pacer | None:
     sctp._cwnd = max(sctp._cwnd, INITIAL_WINDOW)
     _tune_window(sctp, pacer)
     _fill_window(sctp, pacer)
+    _probe_tail(sctp, pacer)
     update_rto = sctp._update_rto
 
     def sample(rtt: float) -> None:
