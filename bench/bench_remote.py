@@ -130,6 +130,8 @@ class RelaySide:
                 data, ancillary, _, addr = self.sock.recvmsg(65536, 64)
             except BlockingIOError:
                 return
+            except OSError:  # an ICMP error reported on the socket: the next datagram
+                continue
             relay.peers[self.side] = addr
             target = relay.peers.get(self.other)
             if target is None:  # dropped until the far side has spoken (ICE retries)
@@ -151,7 +153,7 @@ class RelaySide:
         now = loop.time()
         while self.queue and self.queue[0][0] <= now:
             _, data, target = self.queue.popleft()
-            with contextlib.suppress(BlockingIOError):  # a full buffer drops it, as a path does
+            with contextlib.suppress(OSError):  # dropped, as on a path (a full buffer, ...)
                 out.sendto(data, target)
         self.timer = loop.call_at(self.queue[0][0], self.release) if self.queue else None
 
