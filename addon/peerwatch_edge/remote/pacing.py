@@ -203,26 +203,16 @@ def _fill_window(sctp: Any, pacer: Pacer) -> None:  # noqa: ANN401
     """Let `sctp` send its whole window, a pacer's backlog at a time, on paths of FILL_MIN_RTT
     or more: aiortc sends at most 4 packets beyond those in flight per call (once per SACK or
     message), so after a pause every response started again like a slow start, whatever the
-    window. The same for retransmissions in fast recovery: aiortc sends 2 per SACK there, so
-    after a burst of losses (a browser that stalled) the few SACKs still coming let the lost
-    packets out a couple at a time, for many round trips."""
+    window."""
     transmit = sctp._transmit
 
     def can_send() -> bool:
         long_path = pacer.min_rtt is not None and pacer.min_rtt >= FILL_MIN_RTT
         return long_path and sctp._flight_size < sctp._cwnd and len(pacer) < BACKLOG
 
-    def waiting() -> bool:
-        """Packets aiortc holds that the window may let out: new ones or, in fast recovery,
-        ones marked lost."""
-        if sctp._outbound_queue:
-            return True
-        recovering = sctp._fast_recovery_exit is not None
-        return recovering and any(chunk._retransmit for chunk in sctp._sent_queue)
-
     async def fill() -> None:
         await transmit()
-        while can_send() and waiting():
+        while sctp._outbound_queue and can_send():
             before = (sctp._flight_size, len(sctp._outbound_queue))
             await transmit()
             if (sctp._flight_size, len(sctp._outbound_queue)) == before:
@@ -231,7 +221,7 @@ def _fill_window(sctp: Any, pacer: Pacer) -> None:  # noqa: ANN401
     async def refill() -> None:
         if not can_send():
             return
-        if waiting():
+        if sctp._outbound_queue:
             await fill()
         elif sctp._data_channel_queue:
             await sctp._data_channel_flush()  # the next messages, each sent with `fill`
