@@ -35,6 +35,7 @@ import asyncio
 import contextlib
 import os
 import re
+import signal
 import socket
 import statistics
 import struct
@@ -207,6 +208,10 @@ class DelayedPath:
 async def run(
     rounds: int, delay: float, delays: list[float], browser: bool, browser_only: bool
 ) -> None:
+    task = asyncio.current_task()
+    assert task is not None
+    # SIGTERM (a timeout, a kill) cancels the run, so the edge and registrar it started stop too
+    asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, task.cancel)
     with tempfile.TemporaryDirectory(prefix="bench-remote-") as tmp:
         stack = await asyncio.to_thread(make_stack, Path(tmp), **CAMERA)
         try:
@@ -562,7 +567,12 @@ def main() -> None:
         asyncio.run(DelayRelay(args.relay).serve())
     else:
         delays = [float(d) for d in args.delays.split(",")]
-        asyncio.run(run(args.rounds, args.delay, delays, not args.no_browser, args.browser_only))
+        try:
+            asyncio.run(
+                run(args.rounds, args.delay, delays, not args.no_browser, args.browser_only)
+            )
+        except asyncio.CancelledError:
+            sys.exit("bench_remote: stopped by SIGTERM (its edge and registrar were stopped)")
 
 
 if __name__ == "__main__":
