@@ -178,6 +178,11 @@ class Pacer:
             self._task.cancel()
 
 
+def _after_loss(window: int) -> int:
+    """The window after a loss: LOSS_FACTOR of it, at least 4 packets."""
+    return max(int(window * LOSS_FACTOR), 4 * USERDATA_MAX_LENGTH)
+
+
 def _tune_window(sctp: Any, pacer: Pacer) -> None:  # noqa: ANN401
     """Make `sctp` cut its window to 0.7x on a loss (aiortc halves it), and grow it by a share
     of itself per round trip after slow start (aiortc: one packet) while `pacer` sees no queue
@@ -189,8 +194,7 @@ def _tune_window(sctp: Any, pacer: Pacer) -> None:  # noqa: ANN401
         recovering = sctp._fast_recovery_exit is not None
         await receive_sack(chunk)
         if not recovering and sctp._fast_recovery_exit is not None:
-            window = max(int(before * LOSS_FACTOR), 4 * USERDATA_MAX_LENGTH)
-            sctp._cwnd = sctp._ssthresh = window
+            sctp._cwnd = sctp._ssthresh = _after_loss(before)
         elif sctp._cwnd > before and sctp._cwnd > sctp._ssthresh and not pacer.queueing:
             # aiortc added one packet: a window was acknowledged, about one round trip
             growth = max(AVOIDANCE_PACKETS * USERDATA_MAX_LENGTH, int(before * AVOIDANCE_SHARE))
@@ -254,8 +258,7 @@ def _probe_tail(sctp: Any, pacer: Pacer) -> None:  # noqa: ANN401
             sctp._flight_size_decrease(chunk)
         sctp._update_advanced_peer_ack_point()
         if sctp._fast_recovery_exit is None:  # one cut per loss, as in fast recovery
-            window = max(int(sctp._cwnd * LOSS_FACTOR), 4 * USERDATA_MAX_LENGTH)
-            sctp._cwnd = sctp._ssthresh = window
+            sctp._cwnd = sctp._ssthresh = _after_loss(sctp._cwnd)
             sctp._fast_recovery_exit = sctp._sent_queue[-1].tsn
             sctp._fast_recovery_transmit = True
         pacer.probes += 1
