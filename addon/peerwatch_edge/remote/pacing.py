@@ -241,11 +241,25 @@ def _probe_tail(sctp: Any, pacer: Pacer) -> None:  # noqa: ANN401
     and then shrinks the window to one packet."""
     receive_sack = sctp._receive_sack_chunk
     timer: asyncio.TimerHandle | None = None
+    last_sack: float | None = None
+    """When the last SACK left data outstanding (None: it acknowledged everything)."""
     tasks: set[asyncio.Task[None]] = set()
 
-    def lost_tail() -> None:
+    def due() -> None:
+        """Probe once the last SACK is two round trips and PROBE_DELAY old, else wait until then
+        (one timer, moved only when it fires: not rescheduled on every SACK)."""
         nonlocal timer
         timer = None
+        if last_sack is None or sctp._srtt is None:
+            return
+        loop = asyncio.get_running_loop()
+        at = last_sack + 2 * sctp._srtt + PROBE_DELAY
+        if loop.time() < at:
+            timer = loop.call_at(at, due)
+        else:
+            lost_tail()
+
+    def lost_tail() -> None:
         established = sctp._association_state == sctp.State.ESTABLISHED
         if not established or len(pacer) or sctp._outbound_queue or sctp._data_channel_queue:
             return  # still sending: the SACKs of what follows will show a loss
@@ -267,14 +281,14 @@ def _probe_tail(sctp: Any, pacer: Pacer) -> None:  # noqa: ANN401
         task.add_done_callback(tasks.discard)
 
     async def receive_sack_chunk(chunk: Any) -> None:  # noqa: ANN401
-        nonlocal timer
+        nonlocal timer, last_sack
         await receive_sack(chunk)
-        if timer is not None:
-            timer.cancel()
-            timer = None
-        if sctp._sent_queue and sctp._srtt is not None:
-            delay = 2 * sctp._srtt + PROBE_DELAY
-            timer = asyncio.get_running_loop().call_later(delay, lost_tail)
+        if not sctp._sent_queue:
+            last_sack = None
+            return
+        last_sack = asyncio.get_running_loop().time()
+        if timer is None:
+            due()
 
     sctp._receive_sack_chunk = receive_sack_chunk
 
