@@ -138,14 +138,21 @@ async def test_after_slow_start_the_window_grows_by_a_share_of_itself() -> None:
     assert sctp._cwnd == 851 * USERDATA_MAX_LENGTH
 
 
+async def warmed_up(paced: Paced) -> Any:
+    """The edge's association once a first message is acknowledged (an RTT measured, nothing in
+    flight)."""
+    sctp = cast("Any", paced.edge.sctp)
+    paced.remote.send(b"warm up")
+    await asyncio.wait_for(paced.received.get(), 30)
+    await wait_for_async(lambda: sctp._flight_size == 0, "the warm-up acknowledged")
+    return sctp
+
+
 async def sent_before_the_first_sack(message: bytes) -> tuple[int, bytes]:
     """Packets the paced edge sent of `message`, after a pause with a window of 400 packets,
     before the first SACK was read; and what the app received."""
     async with paced_pair() as paced:
-        pacer, sctp = paced.pacer, cast("Any", paced.edge.sctp)
-        paced.remote.send(b"warm up")
-        await asyncio.wait_for(paced.received.get(), 30)
-        await wait_for_async(lambda: sctp._flight_size == 0, "the warm-up acknowledged")
+        pacer, sctp = paced.pacer, await warmed_up(paced)
 
         sctp._cwnd = 400 * USERDATA_MAX_LENGTH  # a window grown on an earlier transfer
         first_sack: list[int] = []
@@ -191,10 +198,7 @@ async def test_a_lost_tail_is_sent_again_before_the_t3_timer() -> None:
     so aiortc alone waits for its T3 timer (1 s at least) and shrinks the window to one packet;
     the probe sends them again after two round trips and PROBE_DELAY, with a 0.7x cut."""
     async with paced_pair() as paced:
-        sctp, app_sctp = cast("Any", paced.edge.sctp), cast("Any", paced.app.sctp)
-        paced.remote.send(b"warm up")  # an RTT measured
-        await asyncio.wait_for(paced.received.get(), 30)
-        await wait_for_async(lambda: sctp._flight_size == 0, "the warm-up acknowledged")
+        sctp, app_sctp = await warmed_up(paced), cast("Any", paced.app.sctp)
         message = bytes(range(256)) * 256  # 64 KiB: 55 packets
         last = sctp._local_tsn + -(-len(message) // USERDATA_MAX_LENGTH) - 1
         tail = {(last - k) % SCTP_TSN_MODULO for k in range(3)}
