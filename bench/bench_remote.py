@@ -23,8 +23,8 @@ Figures:
     is the ceiling; through the relay the most "in parallel" can gain here is printed too (in
     parallel on loopback, bound by the CPU, plus one round trip); the kernel's count of dropped
     UDP datagrams and the load average are printed with each condition (the machine may be
-    shared). PEERWATCH_SCTP_PACING=0 in the environment
-    runs the edge with aiortc's own SCTP sending, to compare (remote/pacing.py).
+    shared). PEERWATCH_SCTP_PACING=0 in the environment runs the edge with aiortc's own SCTP
+    sending, to compare (remote/pacing.py).
 Usage: python bench/bench_remote.py [--rounds N] [--delay S] [--delays S,S,S] [--no-browser]
 """
 
@@ -137,12 +137,13 @@ class RelaySide:
             target = relay.peers.get(self.other)
             if target is None:  # dropped until the far side has spoken (ICE retries)
                 continue
-            arrived = time.time()
+            now = time.time()
+            arrived = now
             for level, kind, value in ancillary:
                 if level == socket.SOL_SOCKET and kind == SO_TIMESTAMPNS:
                     seconds, nanoseconds = struct.unpack("qq", value[:16])
                     arrived = seconds + nanoseconds / 1e9
-            due = loop.time() + arrived + relay.delay - time.time()
+            due = loop.time() + relay.delay - (now - arrived)
             self.queue.append((due, data, target))
             if self.timer is None:
                 self.timer = loop.call_at(self.queue[0][0], self.release)
