@@ -91,3 +91,22 @@ async def test_a_full_disk_ends_the_clip_cleanly(
         assert not (clips / "ev1.mp4").exists()
     else:  # what was written plays
         assert clip_duration(clips / "ev1.mp4") is not None
+
+
+async def test_a_clip_begun_after_the_source_closed_its_stream(
+    tmp_path: Path, video_path: Path
+) -> None:
+    """The reader closes a stream's container when the stream ends (a file's end, a camera
+    that drops): an event starting right then still gets its clip of what was read."""
+    async with recording(tmp_path) as (recorder, reports):
+        with av.open(str(video_path)) as container:
+            stream = container.streams.video[0]
+            recorder.opened(stream)
+            packets = [p for p in container.demux(stream) if p.pts is not None]
+            play(recorder, packets, 1)
+        recorder.begin("ev1", time.monotonic())
+        recorder.end("ev1", time.monotonic())
+        await wait_for_async(lambda: any(r[:2] == ("ev1", True) for r in reports), "clip done")
+    done = reports[-1][2]
+    assert done is not None
+    assert clip_duration(tmp_path / "ev1.mp4") == pytest.approx(done, abs=0.2)

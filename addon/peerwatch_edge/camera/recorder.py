@@ -17,6 +17,7 @@ Times are the monotonic clock when a packet was read, as for frames and tracks.
 from __future__ import annotations
 
 import asyncio
+import io
 import logging
 import queue
 import threading
@@ -55,7 +56,10 @@ class _Held:
 
 @dataclass(slots=True, frozen=True)
 class _Opened:
-    stream: av.VideoStream
+    template: av.VideoStream | None
+    """A copy of the source stream's parameters that outlives the source's container (None:
+    its codec cannot go into an MP4 as it is)."""
+    codec: str
 
 
 @dataclass(slots=True, frozen=True)
@@ -198,8 +202,14 @@ class Recorder:
     # --- reader thread ---------------------------------------------------------------------
 
     def opened(self, stream: av.VideoStream) -> None:
-        """The source (re)opened its stream."""
-        self._offer(_Opened(stream))
+        """The source (re)opened its stream. The reader closes that stream's container when it
+        is done, maybe before the writer gets here: the writer is handed a copy of its
+        parameters, held by an output container that is never written."""
+        codec = stream.codec_context.name
+        template = None
+        if codec in REMUXABLE:
+            template = av.open(io.BytesIO(), "w", format="mp4").add_stream_from_template(stream)
+        self._command(_Opened(template, codec))
 
     def packet(self, packet: av.Packet, shift: float) -> None:
         """One packet read from the source."""
@@ -238,11 +248,10 @@ class Recorder:
             case _End(event_id, until):
                 if (clip := self._clips.get(event_id)) is not None:
                     clip.until = until + self.config.post_roll
-            case _Opened(stream):
+            case _Opened(template, codec):
                 self._end_all()  # a new stream: its packets do not continue the old ones
                 self._forget()
-                codec = stream.codec_context.name
-                self._template = stream if codec in REMUXABLE else None
+                self._template = template
                 self.recording = self._enabled and self._template is not None
                 if self._template is None:
                     _LOGGER.info("camera %s: no clips for %s video", self.camera_id, codec)
