@@ -54,6 +54,7 @@ def hass_process(tmp_path: Path) -> Iterator[Hass]:
         },
         "http": {"server_host": "127.0.0.1", "server_port": port},
         "frontend": {},
+        "recorder": {},  # as in every real install (default_config); the frontend asks for it
         "onboarding": None,
         "config": None,
     }

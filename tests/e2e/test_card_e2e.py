@@ -84,7 +84,7 @@ async def _open_dashboard(
         f"localStorage.setItem('hassTokens', {json.dumps(json.dumps(stored))});"
     )
     page = await context.new_page()
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.on("pageerror", lambda exc: errors.append(f"{exc}\n{exc.stack}"))
     console: list[str] = []
     page.on("console", lambda msg: console.append(f"{msg.type}: {msg.text}"))
     await page.goto(f"{url}/lovelace/cameras")
@@ -181,9 +181,11 @@ async def test_card_in_the_real_frontend(
               const card = helpers.createCardElement(config);
               card.hass = hass;
               document.body.append(card);
-              await new Promise(r => setTimeout(r, 200));
-              const built = [...document.body.querySelectorAll('*')].find(
-                e => e.localName === 'peerwatch-card');
+              const find = () => [...document.body.querySelectorAll('*')].find(
+                e => e.localName === 'peerwatch-card' && e.shadowRoot?.querySelector('.name')
+                  ?.textContent);
+              for (let i = 0; i < 100 && !find(); i++) await new Promise(r => setTimeout(r, 100));
+              const built = find();
               const result = [config, !!form.shadowRoot, built?.shadowRoot
                 ?.querySelector('.name')?.textContent];
               editor.remove(); card.remove();
@@ -266,6 +268,11 @@ async def test_card_in_the_real_frontend(
             "c => getComputedStyle(c).backgroundColor"
         )
         assert background != "rgb(255, 255, 255)", "dark theme"
-        await phone.wait_for_timeout(2000)
+        await phone.wait_for_function(
+            "v => v.readyState >= 2 && v.videoWidth > 0 && v.currentTime > 0",
+            arg=await phone_card.locator("ha-camera-stream video").element_handle(timeout=WAIT_MS),
+            timeout=WAIT_MS,
+            polling=500,
+        )
         await phone.screenshot(path=tmp_path / "card-dark-phone.png")
     assert errors == []
