@@ -166,6 +166,9 @@ class EdgeLink:
         self.device: tuple[str, bytes] | None = None
         self.cancelled: set[int] = set()
         self.late_bytes = 0
+        self.body_bytes = 0
+        """Body bytes received for requests not cancelled; `body_arrived` is set on each frame."""
+        self.body_arrived = asyncio.Event()
         self._calls: dict[int, _Call] = {}
         self._next_id = 1
         channel.on("message", self._on_message)
@@ -226,6 +229,8 @@ class EdgeLink:
             call = self._calls[request_id]
             call.parts.append(data[4:])
             call.received += len(data) - 4
+            self.body_bytes += len(data) - 4
+            self.body_arrived.set()
             assert len(data) - 4 <= 16 * 1024
             self._maybe_done(request_id)
             return
