@@ -415,11 +415,12 @@ def report_chromium(
     figures: dict[str, Any],
     paths: list[str],
     condition: str,
-    loopback: dict[str, Any] | None = None,
-    rtt: float = 0.0,
+    loopback: dict[str, Any] | None,
+    rtt: float,
 ) -> None:
-    """Print one condition's figures; through the relay also the most "in parallel" can gain on
-    this machine: the same fetches in parallel on `loopback` (CPU-bound) take one `rtt` more."""
+    """Print one condition's figures; through the relay (`loopback` measured, None while it is
+    measured) also the most "in parallel" can gain on this machine: the same fetches in parallel
+    on loopback (CPU-bound) take one `rtt` more."""
     for path, what in zip(paths, ("snapshots", "thumbnails"), strict=True):
         f = figures[path]
         rate = 8 * f["size"] / (f["parallel"] / 1000) / 1e6
