@@ -46,11 +46,13 @@ class MotionConfig:
 
 @dataclass(slots=True, frozen=True)
 class RecordConfig:
-    """Event clips: the compressed stream from `pre_roll` s before an event to `post_roll` after."""
+    """Event clips: the compressed stream from `pre_roll` s before an event to `post_roll` after,
+    at most `max_length` s long (a visit that lasts hours keeps its first minutes)."""
 
     enabled: bool = True
     pre_roll: float = 5.0
     post_roll: float = 5.0
+    max_length: float = 300.0
 
 
 @dataclass(slots=True, frozen=True)
@@ -205,6 +207,9 @@ CAMERA_SCHEMA: Final = vol.Schema(
             vol.Optional("enabled", default=True): bool,
             vol.Optional("pre_roll", default=5.0): vol.All(vol.Coerce(float), vol.Range(0, 60)),
             vol.Optional("post_roll", default=5.0): vol.All(vol.Coerce(float), vol.Range(0, 60)),
+            vol.Optional("max_length", default=300.0): vol.All(
+                vol.Coerce(float), vol.Range(10, 86400)
+            ),
         },
         vol.Optional("end_after", default=5.0): vol.All(vol.Coerce(float), vol.Range(0.5, 600)),
         vol.Optional("confirm_frames", default=2): vol.All(int, vol.Range(1, 30)),

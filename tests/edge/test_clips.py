@@ -16,6 +16,7 @@ import aiohttp
 import av
 import pytest
 
+from peerwatch_edge.clips import clip_duration
 from tests.conftest import require_program
 from tests.edge.rtsp_relay import serve_camera
 from tests.support import (
@@ -32,6 +33,7 @@ pytestmark = pytest.mark.slow
 
 PRE_ROLL = 2.0
 POST_ROLL = 2.0
+MAX_LENGTH = 10.0
 
 
 @pytest.fixture
@@ -117,6 +119,35 @@ def test_a_person_event_gets_its_clip_with_pre_and_post_roll(
         assert part.status == 206
         assert part.headers["Content-Range"] == f"bytes 100-1099/{size}"
         assert part.read() == clip.read_bytes()[100:1100]
+
+
+def test_a_long_visit_keeps_its_first_max_length_seconds(rtsp_camera: str, tmp_path: Path) -> None:
+    """The person comes back within `end_after` on every loop: one visit that never ends, whose
+    clip is complete at `max_length` seconds instead of growing until the disk is full."""
+    camera = camera_config(
+        "door",
+        source=rtsp_camera,
+        detect=["object"],
+        record={"pre_roll": PRE_ROLL, "max_length": MAX_LENGTH},
+    )
+    edge = start_edge(edge_config(tmp_path / "data", camera), tmp_path)
+    try:
+        capped = wait_for(
+            lambda: next((e for e in events(edge) if e["clip_duration"] is not None), None),
+            "a complete clip",
+            90,
+        )
+        with fetch(edge, f"/events/{capped['id']}/clip.mp4", "HEAD") as head:
+            assert head.headers["Peerwatch-Clip"] == "complete"
+        still = edge.call("GET", f"/events/{capped['id']}")
+    finally:
+        edge.stop()
+    assert still["ended_at"] is None  # the visit goes on
+    assert still["clip_duration"] == capped["clip_duration"]
+    assert MAX_LENGTH <= capped["clip_duration"] <= MAX_LENGTH + 0.5  # a frame's slack
+    clip = edge.data_dir / "clips" / f"{capped['id']}.mp4"
+    assert clip_duration(clip) == pytest.approx(capped["clip_duration"], abs=0.3)
+    assert packets(clip)[0][0], "a clip starts on a keyframe"
 
 
 def test_a_clip_cut_by_kill_9_plays_up_to_its_last_fragment(

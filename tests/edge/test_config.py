@@ -66,6 +66,8 @@ def test_registrar_is_optional_and_defaults_apply(tmp_path: Path) -> None:
     assert config.cameras == ()
     assert config.api.port == 8778
     assert config.models_dir == Path("/m")
+    (door,) = parse_config({"cameras": [camera(record={"pre_roll": 3})]}, tmp_path).cameras
+    assert (door.record.pre_roll, door.record.post_roll, door.record.max_length) == (3, 5, 300)
 
 
 def test_models_dir_from_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -91,6 +93,10 @@ def test_models_dir_from_environment(tmp_path: Path, monkeypatch: pytest.MonkeyP
         (camera(id="Front Door"), "cameras[Front Door].id: must be lowercase"),
         ({"source": "a.mkv"}, "cameras[0].id: required key not provided"),
         (camera(motion={"sensitivity": 2}), "cameras[front_door].motion.sensitivity: value must"),
+        (
+            camera(record={"max_length": 5}),
+            "cameras[front_door].record.max_length: value must be at least 10",
+        ),
     ],
 )
 def test_errors_name_the_camera_and_key(

@@ -1,4 +1,5 @@
-"""The recorder on its own, fed the real clip's packets: the privacy switch and a full disk."""
+"""The recorder on its own, fed the real clip's packets: the privacy switch, a full disk, a
+source closed early and the length limit."""
 
 from __future__ import annotations
 
@@ -26,11 +27,12 @@ def source(video_path: Path) -> Iterator[tuple[av.VideoStream, list[av.Packet]]]
 
 
 @asynccontextmanager
-async def recording(clips_dir: Path) -> AsyncIterator[tuple[Recorder, list[Report]]]:
+async def recording(
+    clips_dir: Path, config: RecordConfig | None = None
+) -> AsyncIterator[tuple[Recorder, list[Report]]]:
     reports: list[Report] = []
-    recorder = Recorder(
-        "door", RecordConfig(pre_roll=1, post_roll=1), clips_dir, lambda *r: reports.append(r)
-    )
+    config = config or RecordConfig(pre_roll=1, post_roll=1)
+    recorder = Recorder("door", config, clips_dir, lambda *r: reports.append(r))
     recorder.start()
     try:
         yield recorder, reports
@@ -110,3 +112,28 @@ async def test_a_clip_begun_after_the_source_closed_its_stream(
     done = reports[-1][2]
     assert done is not None
     assert clip_duration(tmp_path / "ev1.mp4") == pytest.approx(done, abs=0.2)
+
+
+async def test_a_clip_ends_at_its_length_limit_while_the_event_goes_on(
+    tmp_path: Path, source: tuple[av.VideoStream, list[av.Packet]]
+) -> None:
+    """A visit that lasts hours keeps its first `max_length` seconds, not a clip growing until
+    the disk is full: ev1 reaches the limit packet by packet, ev2 from the buffered seconds it
+    starts with (6 s back to the keyframe, more than the limit)."""
+    stream, packets = source
+    config = RecordConfig(pre_roll=1, post_roll=1, max_length=2)
+    async with recording(tmp_path, config) as (recorder, reports):
+        recorder.opened(stream)
+        recorder.begin("ev1", time.monotonic())
+        play(recorder, packets, 1)
+        recorder.begin("ev2", time.monotonic())
+        play(recorder, packets, 2)
+        await wait_for_async(
+            lambda: {r[0] for r in reports if r[1]} == {"ev1", "ev2"}, "both clips done"
+        )  # neither event ended
+    frame = 1 / float(stream.average_rate or 1)
+    for event_id in ("ev1", "ev2"):
+        (duration,) = [r[2] for r in reports if r[:2] == (event_id, True)]
+        assert duration is not None
+        assert 2 <= duration <= 2 + frame + 0.001
+        assert clip_duration(tmp_path / f"{event_id}.mp4") == pytest.approx(duration, abs=0.2)

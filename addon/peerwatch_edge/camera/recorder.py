@@ -7,7 +7,7 @@ Who owns what:
 - The writer thread owns everything else: the ring of packets reaching back to the keyframe
   before `pre_roll` seconds, the open clips (PyAV output containers) and their files. Packets
   are copied into each clip as they are, with timestamps moved to the clip's start: no decode,
-  no encode.
+  no encode. A clip ends `post_roll` seconds after its event, or once `max_length` long.
 - The event loop asks for clips (`begin`, `end`) and switches recording (`switch`) through the
   same queue; `on_clip(event_id, done, duration)` comes back on the loop when a clip is open
   (not done) and when it is complete (its duration; None when nothing playable was written).
@@ -26,6 +26,7 @@ from collections import deque
 from collections.abc import Callable
 from contextlib import suppress
 from dataclasses import dataclass
+from itertools import islice
 from pathlib import Path
 from typing import Final
 
@@ -120,6 +121,11 @@ class _Clip:
         self.container.mux(copy)
         self.end = max(self.end, pts + start + (source.duration or 0))
 
+    @property
+    def seconds(self) -> float:
+        """How long the clip written so far plays."""
+        return self.end * self.tick
+
     def close(self) -> float | None:
         """Finish the file; return its duration (None: nothing playable, file removed). When
         finishing failed (a full disk), what the file holds is read back."""
@@ -129,7 +135,7 @@ class _Clip:
             _LOGGER.warning("clip %s cut short: %s", self.path.name, err)
             duration = clip_duration(self.path) if self.origin is not None else None
         else:
-            duration = round(self.end * self.tick, 3) if self.origin is not None else None
+            duration = round(self.seconds, 3) if self.origin is not None else None
         if duration is None:
             self.path.unlink(missing_ok=True)
         return duration
@@ -326,18 +332,30 @@ class Recorder:
             return
         self._clips[event_id] = clip
         self._report(event_id, False, None)
-        for index, held in enumerate(self._ring):
-            if index >= start:
-                self._write(clip, held)
+        for held in islice(self._ring, start, None):
+            if not self._write(clip, held):
+                return
 
-    def _write(self, clip: _Clip, held: _Held) -> None:
+    def _write(self, clip: _Clip, held: _Held) -> bool:
+        """Copy one packet into `clip`; finish the clip when that fails or makes it `max_length`
+        long. Return whether the clip is still open."""
         try:
             clip.write(held)
         except (av.error.FFmpegError, OSError, ValueError) as err:
             _LOGGER.error(
                 "camera %s: clip of event %s ends early: %s", self.camera_id, clip.event_id, err
             )
-            self._finish(clip)
+        else:
+            if clip.seconds < self.config.max_length:
+                return True
+            _LOGGER.info(
+                "camera %s: clip of event %s is %g s long, its limit (record.max_length)",
+                self.camera_id,
+                clip.event_id,
+                self.config.max_length,
+            )
+        self._finish(clip)
+        return False
 
     def _end_due(self, now: float) -> None:
         """End the clips whose end passed while no packet came (the camera went away)."""
