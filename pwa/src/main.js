@@ -34,8 +34,9 @@ const TABS = [
   ["settings", "Settings", "settings"],
 ];
 
-/** Ask ./api/v1/info: answered only when the edge itself served this page (ingress). */
+/** Ask ./api/v1/info when the edge itself served this page (ingress; its index.html says so). */
 async function probeIngress() {
+  if (document.querySelector('meta[name="peerwatch-served-by"]')?.content !== "edge") return null;
   try {
     const resp = await fetch(new URL("./api/v1/info", document.baseURI), {
       cache: "no-store",

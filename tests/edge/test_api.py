@@ -591,7 +591,7 @@ async def test_ingress_serves_ui_and_api_without_token(proxy: aiohttp.ClientSess
     async with proxy.get("/", headers=headers) as resp:
         assert resp.status == 200
         html = await resp.text()
-    assert '<head><base href="/api/hassio_ingress/abc123/">' in html
+    assert '<head><base href="/api/hassio_ingress/abc123/"><meta name="peerwatch-served-by"' in html
     async with proxy.get("/", headers={"X-Ingress-Path": '/x"><script>'}) as resp:
         assert '<head><base href="/">' in await resp.text(), "a bad ingress path is ignored"
     async with proxy.get("/app.js") as resp:

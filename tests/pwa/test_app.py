@@ -23,6 +23,7 @@ async def open_app(browser: Browser, url: str) -> tuple[Page, list[str]]:
     page = await context.new_page()
     errors: list[str] = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.on("response", lambda r: errors.append(f"{r.status} {r.url}") if r.status >= 400 else None)
     await page.goto(url)
     return page, errors
 

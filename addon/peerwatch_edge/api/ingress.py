@@ -10,6 +10,9 @@ from typing import Final
 from aiohttp import web
 
 INGRESS_PATH_RE: Final = re.compile(r"^/[A-Za-z0-9/_.-]{0,200}$")
+SERVED_BY_EDGE: Final = '<meta name="peerwatch-served-by" content="edge">'
+"""Tells the app it runs in the ingress panel (its API is this page's origin), so the app
+served by a registrar never asks that origin for an edge API it does not have."""
 PWA_DIR: Final = web.AppKey("peerwatch_pwa_dir", Path)
 
 NOT_BUILT: Final = """<!doctype html>
@@ -38,13 +41,14 @@ async def _read(path: Path) -> str | None:
 
 
 async def index(request: web.Request) -> web.Response:
-    """`index.html` with a `<base>` at the ingress path, or a 503 page when not built."""
+    """`index.html` with a `<base>` at the ingress path and SERVED_BY_EDGE, or a 503 page when
+    not built."""
     root = request.app[PWA_DIR]
     html = await _read(root / "index.html")
     if html is None:
         page = NOT_BUILT.format(path=root)
         return web.Response(text=page, status=503, content_type="text/html")
-    html = html.replace("<head>", f"<head>{_base_tag(request)}", 1)
+    html = html.replace("<head>", f"<head>{_base_tag(request)}{SERVED_BY_EDGE}", 1)
     return web.Response(text=html, content_type="text/html", headers={"Cache-Control": "no-cache"})
 
 

@@ -2,7 +2,7 @@
 // version (set by build.mjs), so a new build replaces the old shell. API and signaling requests
 // are never touched.
 
-const VERSION = "0.1.0-2f671be41f";
+const VERSION = "0.1.0-5340282ae5";
 const CACHE = `peerwatch-shell-${VERSION}`;
 const SHELL = ["./", "index.html", "app.js", "app.css", "manifest.webmanifest", "icon.svg", "icon-192.png", "icon-512.png"];
 
