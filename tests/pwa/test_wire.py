@@ -14,10 +14,12 @@ import json
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 from playwright.async_api import Browser, Page, Route, WebSocketRoute, expect
 
+from peerwatch_edge.api.ingress import SERVED_BY_EDGE
 from tests.pwa.stack import PHONE
 from tests.pwa.test_ingress import wait_for_video
 from tests.pwa.test_remote import KV_GET, pair
@@ -71,6 +73,7 @@ class FakeEdgeApi:
         self.ws: WebSocketRoute | None = None
 
     async def install(self, page: Page) -> None:
+        await page.route(lambda url: urlsplit(url).path in ("/", "/index.html"), self.index)
         cameras = validate("cameras", {"cameras": self.info["cameras"]})
         json_routes = {
             "**/api/v1/info": self.info,
@@ -84,6 +87,13 @@ class FakeEdgeApi:
         refused = validate("error", {"error": "unavailable", "message": "no video here"})
         await page.route("**/api/v1/cameras/*/webrtc", answer(refused, 503))
         await page.route_web_socket("**/api/v1/ws", self.connected)
+
+    @staticmethod
+    async def index(route: Route) -> None:
+        """The page marked as the edge marks it (ingress), so the app uses this origin's API."""
+        page = await route.fetch()
+        html = (await page.text()).replace("<head>", f"<head>{SERVED_BY_EDGE}", 1)
+        await route.fulfill(response=page, body=html)
 
     @staticmethod
     async def picture(route: Route) -> None:
